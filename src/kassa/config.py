@@ -1,0 +1,28 @@
+"""Settings, from the environment (the CLI sets the same variables from its flags)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_DATABASE = "sqlite:///" + str(Path("kassa-data") / "kassa.sqlite3")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str
+    durable: bool
+    secret_key: str | None
+    publishable_key: str | None
+    public_url: str | None
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            database_url=os.environ.get("KASSA_DATABASE_URL") or DEFAULT_DATABASE,
+            durable=os.environ.get("KASSA_SQLITE_SYNCHRONOUS", "full").lower() != "normal",
+            secret_key=os.environ.get("KASSA_SECRET_KEY") or None,
+            publishable_key=os.environ.get("KASSA_PUBLISHABLE_KEY") or None,
+            public_url=os.environ.get("KASSA_PUBLIC_URL") or None,
+        )

@@ -1,0 +1,70 @@
+"""Errors the domain raises; the wire edge renders them as Stripe error objects."""
+
+from __future__ import annotations
+
+
+class KassaError(Exception):
+    """Base of every error that reaches the merchant as a Stripe error object."""
+
+    status = 400
+    type = "invalid_request_error"
+
+    def __init__(self, message: str, *, code: str | None = None, param: str | None = None,
+                 extra: dict | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.param = param
+        self.extra = extra or {}
+
+
+class InvalidRequest(KassaError):
+    """A 400: the request is wrong."""
+
+
+class IdempotencyError(KassaError):
+    status = 400
+    type = "idempotency_error"
+
+
+class IdempotencyKeyInUse(KassaError):
+    status = 409
+    type = "invalid_request_error"
+
+
+class AuthenticationError(KassaError):
+    status = 401
+    type = "authentication_error"
+
+
+class PermissionDenied(KassaError):
+    status = 403
+    type = "invalid_request_error"
+
+
+class PaymentFailed(KassaError):
+    """A 402: a payment attempt failed (Stripe's card_error style)."""
+
+    status = 402
+    type = "card_error"
+
+
+class NotFound(KassaError):
+    status = 404
+    type = "invalid_request_error"
+
+    def __init__(self, message: str, *, param: str | None = None, code: str = "resource_missing"):
+        super().__init__(message, code=code, param=param)
+
+
+class RateLimited(KassaError):
+    status = 429
+    type = "rate_limit_error"
+
+
+def missing_param(param: str) -> InvalidRequest:
+    return InvalidRequest(f"Missing required param: {param}.", code="missing_required_parameter", param=param)
+
+
+def no_such(kind: str, object_id: str, param: str = "id") -> NotFound:
+    return NotFound(f"No such {kind}: '{object_id}'", param=param)

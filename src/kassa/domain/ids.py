@@ -1,0 +1,29 @@
+"""Object ids: a prefix and a random base62 string, as Stripe's are."""
+
+import secrets
+import string
+
+_ALPHABET = string.ascii_letters + string.digits
+
+
+def random_base62(length: int = 24) -> str:
+    """A random string of `length` base62 characters from the system's CSPRNG."""
+    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+
+
+def new_id(prefix: str, length: int = 24) -> str:
+    """A fresh id such as ``pi_3Pq…``."""
+    return f"{prefix}_{random_base62(length)}"
+
+
+def client_secret_for(intent_id: str) -> str:
+    """A PaymentIntent client secret: ``{pi_id}_secret_{random}``."""
+    return f"{intent_id}_secret_{random_base62(25)}"
+
+
+def intent_id_of_client_secret(secret: str) -> str | None:
+    """The PaymentIntent id a client secret names, or None if it is not shaped like one."""
+    head, sep, tail = secret.partition("_secret_")
+    if not sep or not head.startswith("pi_") or not tail:
+        return None
+    return head

@@ -1,0 +1,78 @@
+"""Accounts and their keys: the default account on first start, new accounts, pinned keys."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from ..domain.ids import new_id
+from ..store import repo
+from ..store.database import Database, Tx
+from ..wire import auth
+
+
+@dataclass(frozen=True, slots=True)
+class NewAccount:
+    id: str
+    country: str
+    keys: dict[str, str]  # e.g. {'secret_test': 'sk_test_…', 'publishable_test': 'pk_test_…', …}
+
+
+async def _add_key(tx: Tx, account_id: str, key: str, kind: str, livemode: bool, now: int) -> None:
+    await repo.insert_key(tx, auth.hash_key(key), account_id, livemode, kind, auth.redact(key), now)
+
+
+async def create_account(db: Database, *, country: str = "US", name: str = "kassa test merchant",
+                         live: bool = True, pinned: dict[str, str] | None = None) -> NewAccount:
+    """A new account with fresh keys (test, and live unless `live` is False); keys are only
+    returned here, never stored in clear."""
+    pinned = pinned or {}
+
+    async def unit(tx: Tx):
+        now = int(time.time())
+        account_id = new_id("acct", 16)
+        await repo.insert_account(tx, account_id, country.upper(), name, now)
+        keys = {}
+        for livemode in (False, True) if live else (False,):
+            mode = "live" if livemode else "test"
+            for kind, short in (("secret", "sk"), ("publishable", "pk")):
+                key = pinned.get(f"{kind}_{mode}") or auth.new_key(short, livemode)
+                await _add_key(tx, account_id, key, kind, livemode, now)
+                keys[f"{kind}_{mode}"] = key
+        return NewAccount(account_id, country.upper(), keys)
+
+    return await db.write(unit)
+
+
+async def pin_test_keys(db: Database, account_id: str, secret: str | None, publishable: str | None) -> None:
+    """Make `secret` / `publishable` the test keys of the account, replacing the ones it had."""
+
+    async def unit(tx: Tx):
+        now = int(time.time())
+        for key, kind in ((secret, "secret"), (publishable, "publishable")):
+            if not key:
+                continue
+            found = await repo.find_key(tx, auth.hash_key(key))
+            if found is not None and found["account_id"] == account_id:
+                continue
+            await repo.delete_keys(tx, account_id, False, kind)
+            await _add_key(tx, account_id, key, kind, False, now)
+
+    await db.write(unit)
+
+
+async def default_account(db: Database, *, secret: str | None = None, publishable: str | None = None,
+                          country: str = "US") -> tuple[str, NewAccount | None]:
+    """The first account, created on an empty database (then returned with its keys)."""
+
+    async def read(tx: Tx):
+        return await repo.first_account(tx)
+
+    row = await db.read(read)
+    if row is None:
+        pinned = {"secret_test": secret, "publishable_test": publishable}
+        created = await create_account(db, country=country, name="kassa demo merchant", live=False,
+                                       pinned={k: v for k, v in pinned.items() if v})
+        return created.id, created
+    await pin_test_keys(db, row["id"], secret, publishable)
+    return row["id"], None

@@ -1,0 +1,31 @@
+"""Who is calling and how: what every service call needs besides its command."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ..store.database import Tx
+
+
+class Seal(Protocol):
+    """Given by the wire edge: renders the result and stores it for idempotent replay, inside
+    the unit of work that produced it, so the response and the change commit together."""
+
+    async def __call__(self, tx: Tx, result: Any) -> Any: ...
+
+
+@dataclass(slots=True)
+class Caller:
+    account_id: str
+    livemode: bool
+    kind: str  # 'secret' | 'publishable'
+    country: str = "US"
+    account_name: str = ""
+    request_id: str | None = None
+    idempotency_key: str | None = None
+    seal: Seal | None = field(default=None, repr=False)
+
+    @property
+    def publishable(self) -> bool:
+        return self.kind == "publishable"

@@ -1,0 +1,69 @@
+"""Running a change: one unit of work with its clock, its events and its sealed response."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+
+from ..domain.events import DomainEvent
+from ..domain.ids import new_id
+from ..store import repo
+from ..store.database import Database, Tx
+from .context import Caller
+
+API_VERSION = "2026-09-30.endive"
+
+Renderer = Callable[[Any], dict]
+Previous = Callable[[dict], dict]
+
+
+async def account_now(tx: Tx, caller: Caller) -> int:
+    """The account's current time: wall clock, advanced by the test clock in test mode."""
+    now = int(time.time())
+    if caller.livemode:
+        return now
+    return now + await repo.clock_offset(tx, caller.account_id)
+
+
+class Runner:
+    """Writes a change and its events in one transaction; renders objects for events."""
+
+    def __init__(self, db: Database, render: Renderer, previous: Previous):
+        self.db = db
+        self.render = render
+        self.previous = previous
+
+    def event_rows(self, caller: Caller, events: list[DomainEvent], now: int) -> list[dict[str, Any]]:
+        rows = []
+        for event in events:
+            data: dict[str, Any] = {"object": self.render(event.object)}
+            if event.previous_attributes:
+                data["previous_attributes"] = self.previous(event.previous_attributes)
+            event_id = new_id("evt")
+            body = {
+                "id": event_id, "object": "event", "api_version": API_VERSION, "created": now,
+                "data": data, "livemode": caller.livemode, "pending_webhooks": 0,
+                "request": {"id": caller.request_id, "idempotency_key": caller.idempotency_key},
+                "type": event.type,
+            }
+            rows.append({"id": event_id, "livemode": caller.livemode, "created": now, "type": event.type,
+                         "data": orjson.dumps(body).decode()})
+        return rows
+
+    async def write(self, caller: Caller,
+                    change: Callable[[Tx, int], Awaitable[tuple[Any, list[DomainEvent]]]]) -> Any:
+        """Run `change(tx, now)`, store its events, seal its result; all or nothing."""
+
+        async def unit(tx: Tx):
+            now = await account_now(tx, caller)
+            result, events = await change(tx, now)
+            if events:
+                await repo.insert_events(tx, caller.account_id, self.event_rows(caller, events, now))
+            if caller.seal is not None:
+                return await caller.seal(tx, result)
+            return result
+
+        return await self.db.write(unit)

@@ -1,0 +1,49 @@
+"""The database seen by services: reads, and writes as one unit of work each.
+
+A unit of work is an ``async def unit(tx)`` that only talks to the database through `tx`. It runs
+inside one transaction: everything it writes commits together or not at all. Backends:
+`SqliteDatabase` (embedded, group commit) and `PostgresDatabase` (asyncpg pool).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
+Row = Mapping[str, Any]
+
+
+class Tx(Protocol):
+    """What a unit of work may do. SQL uses ``:name`` parameters and runs on both backends."""
+
+    dialect: str
+    for_update: str  # " FOR UPDATE" where the backend locks rows, else ""
+
+    async def one(self, sql: str, params: Mapping[str, Any] | None = None) -> Row | None: ...
+    async def all(self, sql: str, params: Mapping[str, Any] | None = None) -> Sequence[Row]: ...
+    async def run(self, sql: str, params: Mapping[str, Any] | None = None) -> int: ...
+    async def run_many(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> None: ...
+
+
+class Database(Protocol):
+    dialect: str
+
+    async def read(self, unit: Callable[[Tx], Awaitable[T]]) -> T: ...
+    async def write(self, unit: Callable[[Tx], Awaitable[T]]) -> T: ...
+    async def close(self) -> None: ...
+
+
+class UniqueViolation(Exception):
+    """A write broke a unique constraint (the same on every backend)."""
+
+
+def open_database(url: str, **options) -> Database:
+    """The backend for a database URL: ``sqlite:///path`` or ``postgresql://…``."""
+    if url.startswith(("postgresql://", "postgres://")):
+        from .postgres import PostgresDatabase
+        return PostgresDatabase(url, **options)
+    if url.startswith("sqlite:///"):
+        from .sqlite import SqliteDatabase
+        return SqliteDatabase(url.removeprefix("sqlite:///"), **options)
+    raise ValueError(f"unsupported database URL: {url.split('://')[0]}://… (use sqlite:/// or postgresql://)")

@@ -1,0 +1,105 @@
+"""PostgreSQL backend on an asyncpg pool: one transaction per unit of work, row locks with FOR UPDATE."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+import asyncpg
+
+from .database import UniqueViolation
+
+_NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+
+class _Translated:
+    """``:name`` SQL turned into asyncpg's ``$n`` form, once per statement text."""
+
+    cache: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+    @classmethod
+    def get(cls, sql: str) -> tuple[str, tuple[str, ...]]:
+        found = cls.cache.get(sql)
+        if found is None:
+            names: list[str] = []
+
+            def number(match: re.Match) -> str:
+                name = match.group(1)
+                if name not in names:
+                    names.append(name)
+                return f"${names.index(name) + 1}"
+
+            found = (_NAMED.sub(number, sql), tuple(names))
+            if len(cls.cache) < 10_000:
+                cls.cache[sql] = found
+        return found
+
+
+def _args(names: tuple[str, ...], params) -> list:
+    params = params or {}
+    return [params[name] for name in names]
+
+
+class _PostgresTx:
+    dialect = "postgresql"
+    for_update = " FOR UPDATE"
+
+    def __init__(self, connection: asyncpg.Connection):
+        self.connection = connection
+
+    async def one(self, sql, params=None):
+        text, names = _Translated.get(sql)
+        return await self.connection.fetchrow(text, *_args(names, params))
+
+    async def all(self, sql, params=None):
+        text, names = _Translated.get(sql)
+        return await self.connection.fetch(text, *_args(names, params))
+
+    async def run(self, sql, params=None):
+        text, names = _Translated.get(sql)
+        try:
+            status = await self.connection.execute(text, *_args(names, params))
+        except asyncpg.UniqueViolationError as error:
+            raise UniqueViolation(str(error)) from error
+        tail = status.rsplit(" ", 1)[-1]
+        return int(tail) if tail.isdigit() else 0
+
+    async def run_many(self, sql, rows):
+        text, names = _Translated.get(sql)
+        try:
+            await self.connection.executemany(text, [_args(names, row) for row in rows])
+        except asyncpg.UniqueViolationError as error:
+            raise UniqueViolation(str(error)) from error
+
+
+class PostgresDatabase:
+    dialect = "postgresql"
+
+    def __init__(self, url: str, *, durable: bool = True, min_size: int = 2, max_size: int = 16):
+        self.url = url.replace("postgresql+asyncpg://", "postgresql://")
+        self.min_size = min_size
+        self.max_size = max_size
+        self._pool: asyncpg.Pool | None = None
+        self._opening = asyncio.Lock()
+
+    async def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            async with self._opening:
+                if self._pool is None:
+                    self._pool = await asyncpg.create_pool(self.url, min_size=self.min_size,
+                                                           max_size=self.max_size)
+        return self._pool
+
+    async def read(self, unit):
+        async with (await self.pool()).acquire() as connection:
+            return await unit(_PostgresTx(connection))
+
+    async def write(self, unit):
+        async with (await self.pool()).acquire() as connection:
+            async with connection.transaction():
+                return await unit(_PostgresTx(connection))
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None

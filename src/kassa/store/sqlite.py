@@ -1,0 +1,130 @@
+"""SQLite backend: statements on the event loop (no thread hop each), commits grouped.
+
+Writes queue their unit of work; one flush runs every queued unit inside a single
+``BEGIN IMMEDIATE … COMMIT``, each unit in its own savepoint so that one unit's failure rolls back
+only its own writes. Only the blocking steps (taking the write lock, the durable COMMIT) run on a
+dedicated thread, once per batch, so requests arriving during an fsync join the next batch.
+A unit's caller is answered only after its COMMIT returned: nothing acknowledged is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from .database import UniqueViolation
+
+
+class _SqliteTx:
+    dialect = "sqlite"
+    for_update = ""
+
+    def __init__(self, connection: sqlite3.Connection):
+        self.connection = connection
+
+    async def one(self, sql, params=None):
+        return self.connection.execute(sql, params or {}).fetchone()
+
+    async def all(self, sql, params=None):
+        return self.connection.execute(sql, params or {}).fetchall()
+
+    async def run(self, sql, params=None):
+        try:
+            return self.connection.execute(sql, params or {}).rowcount
+        except sqlite3.IntegrityError as error:
+            if "UNIQUE" in str(error):
+                raise UniqueViolation(str(error)) from error
+            raise
+
+    async def run_many(self, sql, rows):
+        self.connection.executemany(sql, rows)
+
+
+def _connect(path: str, synchronous: str) -> sqlite3.Connection:
+    connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                                 cached_statements=256)
+    connection.row_factory = sqlite3.Row
+    connection.execute("PRAGMA journal_mode=WAL")
+    connection.execute(f"PRAGMA synchronous={synchronous}")
+    connection.execute("PRAGMA busy_timeout=10000")
+    connection.execute("PRAGMA foreign_keys=OFF")
+    return connection
+
+
+class SqliteDatabase:
+    """One writer connection (grouped commits) and one reader connection, both on the loop."""
+
+    dialect = "sqlite"
+
+    def __init__(self, path: str, *, durable: bool = True):
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # synchronous=FULL fsyncs the WAL at every commit: acknowledged writes survive a power loss.
+        synchronous = "FULL" if durable else "NORMAL"
+        self._writer = _connect(path, synchronous)
+        self._reader = _connect(path, synchronous)
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kassa-sqlite-commit")
+        self._queue: list[tuple] = []
+        self._flushing = False
+
+    async def read(self, unit):
+        return await unit(_SqliteTx(self._reader))
+
+    async def write(self, unit):
+        future = asyncio.get_running_loop().create_future()
+        self._queue.append((unit, future))
+        if not self._flushing:
+            self._flushing = True
+            asyncio.get_running_loop().create_task(self._flush_all())
+        return await future
+
+    async def _flush_all(self) -> None:
+        try:
+            while self._queue:
+                batch, self._queue = self._queue, []
+                await self._flush(batch)
+        finally:
+            self._flushing = False
+
+    async def _flush(self, batch: list[tuple]) -> None:
+        loop = asyncio.get_running_loop()
+        connection = self._writer
+        outcomes = []
+        try:
+            await loop.run_in_executor(self._thread, connection.execute, "BEGIN IMMEDIATE")
+            tx = _SqliteTx(connection)
+            for unit, future in batch:
+                connection.execute("SAVEPOINT unit")
+                try:
+                    result = await unit(tx)
+                except BaseException as error:  # the unit's own failure: undo only its writes
+                    connection.execute("ROLLBACK TO unit")
+                    connection.execute("RELEASE unit")
+                    outcomes.append((future, None, error))
+                else:
+                    connection.execute("RELEASE unit")
+                    outcomes.append((future, result, None))
+            await loop.run_in_executor(self._thread, connection.execute, "COMMIT")
+        except BaseException as error:  # the batch did not commit: nobody is acknowledged
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(error)
+            return
+        for future, result, error in outcomes:
+            if future.done():
+                continue
+            if error is None:
+                future.set_result(result)
+            else:
+                future.set_exception(error)
+
+    async def close(self) -> None:
+        while self._flushing:
+            await asyncio.sleep(0.01)
+        self._thread.shutdown(wait=True)
+        self._writer.close()
+        self._reader.close()

@@ -1,0 +1,75 @@
+"""The schema, as SQLAlchemy Core tables. Migrations (Alembic) are written against it.
+
+Objects are kept as their full JSON document in `data`, beside the columns that lookups, lists,
+search and background sweeps need. `seq` orders lists (newest first) and cursors.
+"""
+
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, Index, Integer, LargeBinary, MetaData,
+                        String, Table, Text, text)
+
+metadata = MetaData()
+
+# SQLite needs INTEGER PRIMARY KEY for an alias of rowid; PostgreSQL wants a 64-bit identity.
+Seq = BigInteger().with_variant(Integer(), "sqlite")
+
+accounts = Table(
+    "accounts", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("country", String(2), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("created", BigInteger, nullable=False),
+    Column("amazon_pay_enabled", Boolean, nullable=False, server_default=text("true")),
+    Column("test_clock_offset", BigInteger, nullable=False, server_default=text("0")),
+)
+
+api_keys = Table(
+    "api_keys", metadata,
+    Column("key_hash", LargeBinary(32), primary_key=True),
+    Column("account_id", String(64), nullable=False),
+    Column("livemode", Boolean, nullable=False),
+    Column("kind", String(16), nullable=False),  # 'secret' | 'publishable'
+    Column("redacted", String(64), nullable=False),  # 'sk_test_…abcd', for display only
+    Column("created", BigInteger, nullable=False),
+)
+
+payment_intents = Table(
+    "payment_intents", metadata,
+    Column("seq", Seq, primary_key=True, autoincrement=True),
+    Column("id", String(64), nullable=False, unique=True),
+    Column("account_id", String(64), nullable=False),
+    Column("livemode", Boolean, nullable=False),
+    Column("created", BigInteger, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("customer", String(64)),
+    Column("metadata", JSON, nullable=False),
+    Column("deadline", BigInteger),  # when the sweep must act (authorization window, capture hold)
+    Column("data", Text, nullable=False),
+    Index("ix_payment_intents_owner_seq", "account_id", "livemode", "seq"),
+    Index("ix_payment_intents_deadline", "deadline"),
+)
+
+events = Table(
+    "events", metadata,
+    Column("seq", Seq, primary_key=True, autoincrement=True),
+    Column("id", String(64), nullable=False, unique=True),
+    Column("account_id", String(64), nullable=False),
+    Column("livemode", Boolean, nullable=False),
+    Column("created", BigInteger, nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("data", Text, nullable=False),
+    Index("ix_events_owner_seq", "account_id", "livemode", "seq"),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys", metadata,
+    Column("account_id", String(64), primary_key=True),
+    Column("livemode", Boolean, primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("created", BigInteger, nullable=False),
+    Index("ix_idempotency_keys_created", "created"),
+)

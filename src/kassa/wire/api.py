@@ -1,0 +1,192 @@
+"""The Stripe-shaped edge of every API call: request id, key, parameters, idempotency, errors.
+
+`endpoint()` turns a handler ``async (call) -> result`` into a Starlette endpoint. The handler
+sees a typed `Call`; it returns a domain object (rendered, expanded, and for a publishable key
+reduced), a ready dict, or a `Sealed` body that a unit of work already rendered and stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ..domain.errors import AuthenticationError, InvalidRequest, KassaError
+from ..domain.ids import random_base62
+from ..services.context import Caller
+from ..store import repo
+from ..store.database import Database, Tx, UniqueViolation
+from . import auth, idempotency
+from .errors import error_body, internal_error_body
+from .expand import check_paths, expand
+from .forms import FormError, decode, parse_pairs
+from .params import Params
+from .render import publishable_view, render
+
+log = logging.getLogger("kassa.api")
+
+MAX_BODY_BYTES = 256 * 1024
+JSON = "application/json"
+
+
+@dataclass(slots=True)
+class Sealed:
+    """A response body rendered (and stored for replay) inside the unit of work."""
+
+    body: bytes
+    status: int = 200
+
+
+@dataclass(slots=True)
+class Call:
+    """One API request as a handler sees it."""
+
+    caller: Caller
+    params: Params
+    path: dict[str, str]
+    request: Request
+    expand: list[str] = field(default_factory=list)
+
+
+def json_response(body: bytes, status: int, request_id: str, extra: dict[str, str] | None = None) -> Response:
+    headers = {"Request-Id": request_id, "Stripe-Version": "2026-09-30.endive",
+               "Cache-Control": "no-cache, no-store", "X-Content-Type-Options": "nosniff"}
+    if extra:
+        headers.update(extra)
+    return Response(body, status, headers=headers, media_type=JSON)
+
+
+def error_response(error: KassaError, request_id: str) -> Response:
+    headers = {"WWW-Authenticate": 'Bearer realm="kassa"'} if isinstance(error, AuthenticationError) else None
+    return json_response(orjson.dumps(error_body(error, request_id)), error.status, request_id, headers)
+
+
+class Api:
+    """What every endpoint shares: the database, the key cache, keys in flight."""
+
+    def __init__(self, db: Database):
+        self.db = db
+        self.keys: dict[bytes, auth.KeyRecord] = {}
+        self.in_flight = idempotency.InFlight()
+
+    async def authenticate(self, header: str | None) -> auth.KeyRecord:
+        key = auth.key_from_header(header)
+        digest = auth.hash_key(key)
+        record = self.keys.get(digest)
+        if record is None:
+            async def read(tx: Tx):
+                return await repo.find_key(tx, digest)
+
+            row = await self.db.read(read)
+            if row is None or not auth.same_hash(bytes(row["key_hash"]), digest):
+                raise auth.invalid_key(key)
+            record = auth.KeyRecord(digest, row["account_id"], bool(row["livemode"]), row["kind"],
+                                    row["country"], row["name"])
+            self.keys[digest] = record
+        return record
+
+    async def present(self, tx: Tx, call: Call, obj: Any) -> dict:
+        """The JSON of a result for this caller: rendered, reduced for publishable keys, expanded."""
+        body = obj if isinstance(obj, dict) else render(obj)
+        if call.caller.publishable and body.get("object") == "payment_intent":
+            body = publishable_view(body)
+        if call.expand:
+            body = await expand(tx, call.caller, body, call.expand)
+        return body
+
+    def endpoint(self, handler: Callable[[Call], Awaitable[Any]], *, publishable: bool = False):
+        """Wrap `handler`; `publishable` lets a publishable key in (the handler checks the secret)."""
+
+        async def run(request: Request) -> Response:
+            request_id = "req_" + random_base62(14)
+            scope = None
+            try:
+                record = await self.authenticate(request.headers.get("authorization"))
+                if record.kind == "publishable" and not publishable:
+                    raise auth.publishable_not_allowed()
+                pairs = await self._pairs(request)
+                params = Params(decode(pairs))
+                caller = Caller(record.account_id, record.livemode, record.kind, record.country,
+                                record.account_name, request_id)
+                call = Call(caller, params, request.path_params, request)
+                if request.method != "GET":
+                    key = request.headers.get("idempotency-key") if request.method == "POST" else None
+                    if key is not None:
+                        key = idempotency.check_key(key)
+                        print_ = idempotency.fingerprint(request.method, request.url.path, pairs)
+                        replay = await idempotency.find_replay(self.db, record.account_id, record.livemode,
+                                                               key, print_)
+                        if replay is not None:
+                            return json_response(replay.body, replay.status, request_id,
+                                                 {"Idempotent-Replayed": "true", "Original-Request": "stored"})
+                        scope = (record.account_id, record.livemode, key)
+                        self.in_flight.claim(scope)
+                        caller.idempotency_key = key
+                    caller.seal = self._sealer(call, print_ if key is not None else None)
+                call.expand = check_paths(params.expand())
+                try:
+                    result = await handler(call)
+                except UniqueViolation:
+                    if scope is None:
+                        raise
+                    # Another process committed the same key first: answer with its response.
+                    replay = await idempotency.find_replay(self.db, record.account_id, record.livemode,
+                                                           scope[2], print_)
+                    if replay is None:
+                        raise
+                    return json_response(replay.body, replay.status, request_id, {"Idempotent-Replayed": "true"})
+                if isinstance(result, Sealed):
+                    return json_response(result.body, result.status, request_id)
+                if isinstance(result, Response):
+                    result.headers["Request-Id"] = request_id
+                    return result
+
+                async def read(tx: Tx):
+                    return await self.present(tx, call, result)
+
+                return json_response(orjson.dumps(await self.db.read(read)), 200, request_id)
+            except KassaError as error:
+                return error_response(error, request_id)
+            except Exception:
+                log.exception("request %s failed: %s %s", request_id, request.method, request.url.path)
+                return json_response(orjson.dumps(internal_error_body()), 500, request_id)
+            finally:
+                if scope is not None:
+                    self.in_flight.release(scope)
+
+        return run
+
+    def _sealer(self, call: Call, print_: str | None):
+        async def seal(tx: Tx, result: Any) -> Sealed:
+            body = orjson.dumps(await self.present(tx, call, result))
+            if print_ is not None:
+                caller = call.caller
+                await repo.save_idempotent(tx, caller.account_id, caller.livemode, caller.idempotency_key,
+                                           print_, 200, body, int(time.time()))
+            return Sealed(body)
+
+        return seal
+
+    async def _pairs(self, request: Request) -> list[tuple[str, str]]:
+        pairs = parse_pairs(request.scope.get("query_string", b""))
+        if request.method != "GET":
+            length = request.headers.get("content-length")
+            if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+                raise InvalidRequest(f"Request bodies are limited to {MAX_BODY_BYTES} bytes.")
+            body = b""
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > MAX_BODY_BYTES:
+                    raise InvalidRequest(f"Request bodies are limited to {MAX_BODY_BYTES} bytes.")
+            content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if body and content_type not in ("application/x-www-form-urlencoded", ""):
+                raise FormError("Invalid request: kassa, like Stripe, takes form-encoded bodies "
+                                "(Content-Type: application/x-www-form-urlencoded).")
+            pairs += parse_pairs(body)
+        return pairs

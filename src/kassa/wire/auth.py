@@ -1,0 +1,85 @@
+"""API keys: recognising a key, hashing it for storage, and telling secret from publishable."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
+
+from ..domain.errors import AuthenticationError, PermissionDenied
+from ..domain.ids import random_base62
+
+KEY_PREFIXES = {("sk", False): "sk_test_", ("sk", True): "sk_live_",
+                ("pk", False): "pk_test_", ("pk", True): "pk_live_"}
+
+
+def hash_key(key: str) -> bytes:
+    """Keys are stored as SHA-256 digests: a leaked database shows no usable key."""
+    return hashlib.sha256(key.encode()).digest()
+
+
+def redact(key: str) -> str:
+    return key[:8] + "*" * 4 + key[-4:]
+
+
+def new_key(kind: str, livemode: bool) -> str:
+    """A fresh ``sk_test_…`` / ``pk_live_…`` key with 160 bits of randomness."""
+    return KEY_PREFIXES[(kind, livemode)] + random_base62(48)
+
+
+def parse_key(kind: str, key: str) -> bool:
+    """The mode of a well-formed key of `kind` ('sk' or 'pk'); ValueError otherwise."""
+    for livemode in (False, True):
+        prefix = KEY_PREFIXES[(kind, livemode)]
+        if key.startswith(prefix) and len(key) > len(prefix):
+            return livemode
+    raise ValueError(f"a {kind} key starts with {kind}_test_ or {kind}_live_")
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRecord:
+    key_hash: bytes
+    account_id: str
+    livemode: bool
+    kind: str  # 'secret' | 'publishable'
+    country: str
+    account_name: str
+
+
+MISSING = ("You did not provide an API key. You need to provide your API key in the Authorization header, "
+           "using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').")
+
+
+def key_from_header(header: str | None) -> str:
+    """The key in ``Authorization: Bearer KEY`` or ``Basic base64(KEY:)``."""
+    if not header:
+        raise AuthenticationError(MISSING)
+    scheme, _, value = header.partition(" ")
+    value = value.strip()
+    if scheme.lower() == "bearer" and value:
+        return value
+    if scheme.lower() == "basic" and value:
+        try:
+            user = base64.b64decode(value, validate=True).decode().partition(":")[0]
+        except ValueError:
+            raise AuthenticationError("Invalid API Key provided: the Basic credentials are not base64.") from None
+        if user:
+            return user
+    raise AuthenticationError(MISSING)
+
+
+def invalid_key(key: str) -> AuthenticationError:
+    shown = key[:8] + "*" * max(len(key) - 12, 0) + key[-4:] if len(key) > 12 else "****"
+    return AuthenticationError(f"Invalid API Key provided: {shown}")
+
+
+def same_hash(a: bytes, b: bytes) -> bool:
+    return hmac.compare_digest(a, b)
+
+
+def publishable_not_allowed() -> PermissionDenied:
+    return PermissionDenied(
+        "This API call cannot be made with a publishable API key. Please use a secret API key. "
+        "Publishable keys can only retrieve or confirm a PaymentIntent with its client_secret, and "
+        "create PaymentMethods.")

@@ -1,0 +1,92 @@
+"""Objects → Stripe JSON: the full view, the publishable-key view, and ``expand[]``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..domain.payment_intent import PaymentIntent
+
+# Stripe's payment_intent fields, in its order. Not implemented (and so not rendered, see
+# docs/compatibility.md): amount_details, hooks, managed_payments, payment_details,
+# presentment_details, payment_record, allowed_payment_method_types.
+_ALWAYS_NULL = ("application", "application_fee_amount", "customer_account", "excluded_payment_method_types",
+                "invoice", "on_behalf_of", "payment_method_configuration_details", "processing", "review",
+                "source", "transfer_data")
+
+# What a publishable key sees of an intent (Stripe's client-side view).
+PUBLISHABLE_FIELDS = (
+    "id", "object", "amount", "automatic_payment_methods", "canceled_at", "cancellation_reason",
+    "capture_method", "client_secret", "confirmation_method", "created", "currency", "description",
+    "last_payment_error", "livemode", "next_action", "payment_method", "payment_method_types",
+    "processing", "receipt_email", "setup_future_usage", "shipping", "status",
+)
+
+
+def payment_intent(intent: PaymentIntent) -> dict[str, Any]:
+    """The full (secret-key) view of an intent."""
+    return {
+        "id": intent.id,
+        "object": "payment_intent",
+        "amount": intent.amount,
+        "amount_capturable": intent.amount_capturable,
+        "amount_received": intent.amount_received,
+        "application": None,
+        "application_fee_amount": None,
+        "automatic_payment_methods": intent.automatic_payment_methods,
+        "canceled_at": intent.canceled_at,
+        "cancellation_reason": intent.cancellation_reason,
+        "capture_method": intent.capture_method,
+        "client_secret": intent.client_secret,
+        "confirmation_method": intent.confirmation_method,
+        "created": intent.created,
+        "currency": intent.currency,
+        "customer": intent.customer,
+        "customer_account": None,
+        "description": intent.description,
+        "excluded_payment_method_types": None,
+        "invoice": None,
+        "last_payment_error": intent.last_payment_error,
+        "latest_charge": intent.latest_charge,
+        "livemode": intent.livemode,
+        "metadata": intent.metadata,
+        "next_action": intent.next_action,
+        "on_behalf_of": None,
+        "payment_method": intent.payment_method,
+        "payment_method_configuration_details": None,
+        "payment_method_options": intent.payment_method_options,
+        "payment_method_types": list(intent.payment_method_types),
+        "processing": None,
+        "receipt_email": intent.receipt_email,
+        "review": None,
+        "setup_future_usage": intent.setup_future_usage,
+        "shipping": intent.shipping,
+        "source": None,
+        "statement_descriptor": intent.statement_descriptor,
+        "statement_descriptor_suffix": intent.statement_descriptor_suffix,
+        "status": intent.status,
+        "transfer_data": None,
+        "transfer_group": intent.transfer_group,
+    }
+
+
+def publishable_view(full: dict[str, Any]) -> dict[str, Any]:
+    """The reduced view a publishable key with the right client secret gets."""
+    return {name: full[name] for name in PUBLISHABLE_FIELDS if name in full}
+
+
+def previous_attributes(previous: dict[str, Any]) -> dict[str, Any]:
+    """Changed attributes as they looked on the wire before; internal fields are left out."""
+    wire = {}
+    for name, value in previous.items():
+        if name == "deadline":
+            continue
+        wire[name] = list(value) if isinstance(value, tuple) else value
+    return wire
+
+
+RENDERERS = {PaymentIntent: payment_intent}
+
+
+def render(obj) -> dict[str, Any]:
+    """The full Stripe JSON of any domain object kassa knows."""
+    return RENDERERS[type(obj)](obj)

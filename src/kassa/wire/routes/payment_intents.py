@@ -1,0 +1,227 @@
+"""/v1/payment_intents: create, retrieve, update, confirm, capture, cancel, list, search."""
+
+from __future__ import annotations
+
+import orjson
+import sqlalchemy
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ...domain import money
+from ...domain import payment_intent as pi
+from ...domain.errors import InvalidRequest
+from ...services.payment_intents import PaymentIntents
+from ...store import tables
+from .. import search
+from ..api import Api, Call
+from ..common import created_filter, list_body, paging, shipping
+from ..params import Params
+from ..render import render
+
+STATEMENT_DESCRIPTOR_MAX = 22
+
+
+def _method_options(params: Params) -> dict | None:
+    options = params.hash("payment_method_options")
+    if options is None:
+        return None
+    parsed: dict = {}
+    amazon = options.hash("amazon_pay")
+    if amazon is not None:
+        entry = {}
+        capture = amazon.enum("capture_method", ("manual",)) if amazon.data.get("capture_method") else None
+        amazon.used.add("capture_method")
+        if capture:
+            entry["capture_method"] = capture
+        usage = amazon.enum("setup_future_usage", ("none", "off_session"))
+        if usage:
+            entry["setup_future_usage"] = usage
+        parsed["amazon_pay"] = entry
+    return parsed
+
+
+def _automatic(params: Params) -> dict | None:
+    value = params.hash("automatic_payment_methods")
+    if value is None:
+        return None
+    enabled = value.bool("enabled", required=True)
+    allow = value.enum("allow_redirects", ("always", "never"))
+    result = {"enabled": enabled}
+    if allow:
+        result["allow_redirects"] = allow
+    return result if enabled else None
+
+
+def _descriptor(params: Params, key: str) -> str | None:
+    value = params.str(key)
+    if value is not None and (len(value) > STATEMENT_DESCRIPTOR_MAX or any(c in value for c in "<>\\'\"*")):
+        raise InvalidRequest(
+            f"The {key} must be at most {STATEMENT_DESCRIPTOR_MAX} characters and may not contain < > \\ ' \" *.",
+            param=key)
+    return value
+
+
+def _email(params: Params) -> str | None:
+    value = params.str("receipt_email", max_length=800)
+    if value is not None and ("@" not in value or value.startswith("@") or value.endswith("@") or " " in value):
+        raise InvalidRequest(f"Invalid email address: {value[:100]}", code="email_invalid", param="receipt_email")
+    return value
+
+
+def _method_types(params: Params) -> tuple[str, ...] | None:
+    types = params.str_list("payment_method_types")
+    return tuple(types) if types is not None else None
+
+
+def _create_command(params: Params) -> pi.CreateIntent:
+    amount = params.int("amount", required=True)
+    currency = money.validate_currency(params.str("currency", required=True))
+    return pi.CreateIntent(
+        amount=amount,
+        currency=currency,
+        payment_method_types=_method_types(params),
+        automatic_payment_methods=_automatic(params),
+        capture_method=params.enum("capture_method", pi.CAPTURE_METHODS),
+        confirmation_method=params.enum("confirmation_method", pi.CONFIRMATION_METHODS),
+        payment_method_options=_method_options(params),
+        description=params.str("description", max_length=1000),
+        customer=params.str("customer"),
+        metadata={k: v for k, v in (params.metadata() or {}).items() if v is not None},
+        receipt_email=_email(params),
+        setup_future_usage=params.enum("setup_future_usage", pi.SETUP_FUTURE_USAGE),
+        shipping=shipping(params),
+        statement_descriptor=_descriptor(params, "statement_descriptor"),
+        statement_descriptor_suffix=_descriptor(params, "statement_descriptor_suffix"),
+        transfer_group=params.str("transfer_group"),
+        payment_method=params.str("payment_method"),
+    )
+
+
+_UPDATABLE_STRINGS = ("customer", "description", "payment_method", "transfer_group")
+
+
+def _update_command(params: Params) -> pi.UpdateIntent:
+    changes: dict = {}
+    if params.has("amount"):
+        changes["amount"] = params.int("amount", required=True)
+    if params.has("currency"):
+        changes["currency"] = money.validate_currency(params.str("currency", required=True))
+    for name in _UPDATABLE_STRINGS:
+        if params.has(name):
+            changes[name] = params.str(name)
+    if params.has("receipt_email"):
+        changes["receipt_email"] = _email(params)
+    if params.has("capture_method"):
+        changes["capture_method"] = params.enum("capture_method", pi.CAPTURE_METHODS, required=True)
+    if params.has("setup_future_usage"):
+        changes["setup_future_usage"] = params.enum("setup_future_usage", pi.SETUP_FUTURE_USAGE)
+    for name in ("statement_descriptor", "statement_descriptor_suffix"):
+        if params.has(name):
+            changes[name] = _descriptor(params, name)
+    if params.has("shipping"):
+        changes["shipping"] = shipping(params)
+    if params.has("payment_method_types"):
+        changes["payment_method_types"] = _method_types(params)
+    if params.has("payment_method_options"):
+        changes["payment_method_options"] = _method_options(params)
+    return pi.UpdateIntent(changes, params.metadata())
+
+
+_SEARCH_COLUMNS = {name: tables.payment_intents.c[name] for name in ("amount", "created", "currency",
+                                                                     "customer", "status")}
+_DIALECTS = {"sqlite": sqlite.dialect(paramstyle="named"), "postgresql": postgresql.dialect(paramstyle="named")}
+
+
+def _search_sql(query: search.Query, dialect: str) -> tuple[str, dict]:
+    condition = search.to_sqlalchemy(query, _SEARCH_COLUMNS, tables.payment_intents.c.metadata)
+    compiled = condition.compile(dialect=_DIALECTS[dialect])
+    sql = str(compiled).replace("payment_intents.", "")
+    # Bind processors turn e.g. a JSON path key into the dialect's form ('$."order"' on SQLite).
+    processors = compiled._bind_processors
+    values = {name: processors[name](value) if name in processors else value
+              for name, value in compiled.params.items()}
+    return " AND (" + sql + ")", values
+
+
+def routes(api: Api, service: PaymentIntents):
+    async def create(call: Call):
+        params = call.params
+        if params.bool("confirm"):
+            raise InvalidRequest("confirm=true is handled by the confirm flow.", param="confirm")
+        command = _create_command(params)
+        params.finish()
+        return await service.create(call.caller, command)
+
+    async def retrieve(call: Call):
+        client_secret = call.params.str("client_secret")
+        call.params.finish()
+        return await service.retrieve(call.caller, call.path["intent"], client_secret)
+
+    async def update(call: Call):
+        command = _update_command(call.params)
+        call.params.finish()
+        return await service.update(call.caller, call.path["intent"], command)
+
+    async def cancel(call: Call):
+        reason = call.params.enum("cancellation_reason", pi.CANCELLATION_REASONS)
+        call.params.finish()
+        return await service.cancel(call.caller, call.path["intent"], reason)
+
+    async def list_(call: Call):
+        params = call.params
+        page = paging(params)
+        sql, values = created_filter(params)
+        customer = params.str("customer")
+        if customer:
+            sql += " AND customer = :customer"
+            values["customer"] = customer
+        params.finish()
+        result = await service.list(call.caller, limit=page.limit, starting_after=page.starting_after,
+                                    ending_before=page.ending_before, filters_sql=sql, filters=values)
+        return list_body("/v1/payment_intents", [render(intent) for intent in result.data],
+                         result.has_more)
+
+    async def search_(call: Call):
+        params = call.params
+        text = params.str("query", required=True)
+        limit = params.int("limit")
+        if limit is not None and not 1 <= limit <= 100:
+            raise InvalidRequest("Invalid limit: must be between 1 and 100", param="limit")
+        page = params.str("page")
+        params.finish()
+        try:
+            query = search.parse(text)
+        except search.SearchQueryError as error:
+            raise InvalidRequest(str(error), param="query") from None
+        after = _page_cursor(page)
+        sql, values = _search_sql(query, service.db.dialect)
+        result = await service.search(call.caller, limit=limit or 10, after_seq=after, filters_sql=sql,
+                                      filters=values)
+        data = [render(intent) for intent in result.data]
+        next_page = None
+        if result.has_more and result.last_seq is not None:
+            next_page = orjson.dumps({"seq": result.last_seq}).hex()
+        return {"object": "search_result", "data": data, "has_more": result.has_more,
+                "next_page": next_page, "url": "/v1/payment_intents/search"}
+
+    return [
+        ("/v1/payment_intents", "POST", api.endpoint(create)),
+        ("/v1/payment_intents", "GET", api.endpoint(list_)),
+        ("/v1/payment_intents/search", "GET", api.endpoint(search_)),
+        ("/v1/payment_intents/{intent}", "GET", api.endpoint(retrieve, publishable=True)),
+        ("/v1/payment_intents/{intent}", "POST", api.endpoint(update)),
+        ("/v1/payment_intents/{intent}/cancel", "POST", api.endpoint(cancel)),
+    ]
+
+
+def _page_cursor(page: str | None) -> int | None:
+    if not page:
+        return None
+    try:
+        seq = orjson.loads(bytes.fromhex(page))["seq"]
+        if not isinstance(seq, int):
+            raise ValueError
+        return seq
+    except (ValueError, KeyError, TypeError, orjson.JSONDecodeError):
+        raise InvalidRequest("Invalid page: use the next_page value of a previous search result.",
+                             param="page") from None
+

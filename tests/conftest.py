@@ -1,0 +1,155 @@
+"""Shared fixtures: real `kassa serve` processes on free ports, and stripe clients against them."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import stripe
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+POSTGRES_URL = os.environ.get("KASSA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+TEST_SECRET = "sk_test_kassaSuiteSecretKey000000000000000001"
+TEST_PUBLISHABLE = "pk_test_kassaSuitePublishableKey00000000000001"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    url: str
+    port: int
+    database: str
+    secret_key: str
+    publishable_key: str
+    process: subprocess.Popen
+    log_path: Path
+    env: dict
+
+    def client(self, key: str | None = None, **options) -> stripe.StripeClient:
+        return stripe.StripeClient(key or self.secret_key, base_addresses={"api": self.url},
+                                   max_network_retries=options.pop("max_network_retries", 0), **options)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def kill(self, sig: int = 9) -> None:
+        self.process.send_signal(sig)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def restart(self) -> Server:
+        self.stop()
+        return start_server(self.database, self.log_path.parent, port=self.port, env=self.env)
+
+
+def kassa_command() -> list[str]:
+    return [sys.executable, "-m", "kassa.cli"]
+
+
+def start_server(database: str, workdir: Path, *, port: int | None = None, env: dict | None = None,
+                 extra_args: tuple[str, ...] = ()) -> Server:
+    port = port or free_port()
+    environment = {**os.environ, **(env or {})}
+    environment.setdefault("KASSA_TEST_CLOCK", "1")
+    log_path = workdir / f"kassa-{port}.log"
+    log = open(log_path, "ab")
+    process = subprocess.Popen(
+        [*kassa_command(), "serve", "--port", str(port), "--database", database,
+         "--secret-key", TEST_SECRET, "--publishable-key", TEST_PUBLISHABLE, *extra_args],
+        stdout=log, stderr=subprocess.STDOUT, env=environment, cwd=workdir)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"kassa serve exited with {process.returncode}:\n{log_path.read_text()}")
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    else:
+        process.kill()
+        raise RuntimeError(f"kassa serve did not become ready:\n{log_path.read_text()}")
+    return Server(url, port, database, TEST_SECRET, TEST_PUBLISHABLE, process, log_path, env or {})
+
+
+def postgres_available() -> str | None:
+    """None when PostgreSQL answers, else the reason it does not."""
+    try:
+        import psycopg
+        with psycopg.connect(POSTGRES_URL, connect_timeout=3) as connection:
+            connection.execute("SELECT 1")
+        return None
+    except Exception as error:  # noqa: BLE001 - any failure means: not reachable
+        return f"PostgreSQL not reachable at {POSTGRES_URL}: {error}"
+
+
+def fresh_postgres_url() -> str:
+    """A clean schema on the test server, dropped and recreated."""
+    import psycopg
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+        connection.execute("DROP SCHEMA public CASCADE")
+        connection.execute("CREATE SCHEMA public")
+    return POSTGRES_URL
+
+
+def pytest_addoption(parser):
+    parser.addoption("--backend", action="append", default=[],
+                     help="storage backends for API tests: sqlite, postgresql (default: both)")
+
+
+def _backends(config) -> list[str]:
+    return config.getoption("--backend") or ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def server(request, tmp_path_factory) -> Server:
+    """A `kassa serve` process shared by the API tests of one backend."""
+    backend = request.param
+    if backend not in _backends(request.config):
+        pytest.skip(f"backend {backend} not selected")
+    workdir = tmp_path_factory.mktemp(f"kassa-{backend}")
+    if backend == "postgresql":
+        reason = postgres_available()
+        if reason:
+            if os.environ.get("CI"):
+                pytest.fail(reason)
+            pytest.skip(reason)
+        database = fresh_postgres_url()
+    else:
+        database = f"sqlite:///{workdir / 'kassa.sqlite3'}"
+    srv = start_server(database, workdir)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def client(server) -> stripe.StripeClient:
+    return server.client()
+
+
+@pytest.fixture
+def public_client(server) -> stripe.StripeClient:
+    return server.client(server.publishable_key)
