@@ -12,7 +12,7 @@ from ..store.database import Tx
 # object type → fields that may be expanded
 EXPANDABLE: dict[str, frozenset[str]] = {
     "payment_intent": frozenset({"customer", "latest_charge", "payment_method", "application",
-                                 "on_behalf_of", "review", "invoice"}),
+                                 "on_behalf_of", "review"}),
 }
 
 # id prefix → loader of the rendered object with that id (filled in by the modules that own them)

@@ -9,10 +9,6 @@ from ..domain.payment_intent import PaymentIntent
 # Stripe's payment_intent fields, in its order. Not implemented (and so not rendered, see
 # docs/compatibility.md): amount_details, hooks, managed_payments, payment_details,
 # presentment_details, payment_record, allowed_payment_method_types.
-_ALWAYS_NULL = ("application", "application_fee_amount", "customer_account", "excluded_payment_method_types",
-                "invoice", "on_behalf_of", "payment_method_configuration_details", "processing", "review",
-                "source", "transfer_data")
-
 # What a publishable key sees of an intent (Stripe's client-side view).
 PUBLISHABLE_FIELDS = (
     "id", "object", "amount", "automatic_payment_methods", "canceled_at", "cancellation_reason",
@@ -44,7 +40,6 @@ def payment_intent(intent: PaymentIntent) -> dict[str, Any]:
         "customer_account": None,
         "description": intent.description,
         "excluded_payment_method_types": None,
-        "invoice": None,
         "last_payment_error": intent.last_payment_error,
         "latest_charge": intent.latest_charge,
         "livemode": intent.livemode,

@@ -1,0 +1,104 @@
+"""Idempotency-Key: replay, mismatch, a concurrent twin."""
+
+from __future__ import annotations
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+import stripe
+
+
+def test_replay_returns_the_same_object(client):
+    key = str(uuid.uuid4())
+    params = {"amount": 1099, "currency": "usd", "metadata": {"k": key}}
+    first = client.v1.payment_intents.create(params=params, options={"idempotency_key": key})
+    second = client.v1.payment_intents.create(params=params, options={"idempotency_key": key})
+    assert first.id == second.id
+    assert first.to_dict() == second.to_dict()
+    found = client.v1.payment_intents.search(params={"query": f"metadata['k']:'{key}'"})
+    assert [pi.id for pi in found.data] == [first.id]
+
+
+def test_replay_header_and_status(server):
+    key = str(uuid.uuid4())
+    auth = (server.secret_key, "")
+    first = httpx.post(server.url + "/v1/payment_intents", data={"amount": "1099", "currency": "usd"},
+                       auth=auth, headers={"Idempotency-Key": key})
+    again = httpx.post(server.url + "/v1/payment_intents", data={"currency": "usd", "amount": "1099"},
+                       auth=auth, headers={"Idempotency-Key": key})
+    assert first.status_code == again.status_code == 200
+    assert first.content == again.content
+    assert again.headers.get("idempotent-replayed") == "true"
+
+
+def test_same_key_different_parameters(client):
+    key = str(uuid.uuid4())
+    client.v1.payment_intents.create(params={"amount": 1099, "currency": "usd"}, options={"idempotency_key": key})
+    with pytest.raises(stripe.IdempotencyError) as info:
+        client.v1.payment_intents.create(params={"amount": 2000, "currency": "usd"}, options={"idempotency_key": key})
+    assert info.value.http_status == 400
+    assert info.value.error.type == "idempotency_error"
+
+
+def test_same_key_different_path(client):
+    key = str(uuid.uuid4())
+    intent = client.v1.payment_intents.create(params={"amount": 1099, "currency": "usd"},
+                                              options={"idempotency_key": key})
+    with pytest.raises(stripe.IdempotencyError):
+        client.v1.payment_intents.cancel(intent.id, options={"idempotency_key": key})
+
+
+def test_validation_errors_are_not_stored(client):
+    key = str(uuid.uuid4())
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.payment_intents.create(params={"amount": 10, "currency": "usd"}, options={"idempotency_key": key})
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.payment_intents.create(params={"amount": 10, "currency": "usd"}, options={"idempotency_key": key})
+
+
+def test_key_too_long(server):
+    response = httpx.post(server.url + "/v1/payment_intents", data={"amount": "1099", "currency": "usd"},
+                          auth=(server.secret_key, ""), headers={"Idempotency-Key": "k" * 256})
+    assert response.status_code == 400
+    assert response.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_keys_are_scoped_per_account(server, client):
+    from test_auth import new_account
+    key = str(uuid.uuid4())
+    mine = client.v1.payment_intents.create(params={"amount": 1099, "currency": "usd"}, options={"idempotency_key": key})
+    other = server.client(new_account(server)["secret_test"])
+    theirs = other.v1.payment_intents.create(params={"amount": 1099, "currency": "usd"}, options={"idempotency_key": key})
+    assert theirs.id != mine.id
+
+
+def test_concurrent_twins_create_one_intent(server, client):
+    """Many identical requests at once: one intent; each answer is that intent or a 409."""
+    conflicts = 0
+    for round_ in range(15):
+        key = str(uuid.uuid4())
+        marker = f"twin-{key}"
+
+        def send(_):
+            return httpx.post(server.url + "/v1/payment_intents",
+                              data={"amount": "1099", "currency": "usd", "metadata[m]": marker},
+                              auth=(server.secret_key, ""), headers={"Idempotency-Key": key}, timeout=30)
+
+        with ThreadPoolExecutor(8) as pool:
+            responses = list(pool.map(send, range(8)))
+        ids = set()
+        for response in responses:
+            if response.status_code == 409:
+                conflicts += 1
+                body = response.json()["error"]
+                assert body["code"] == "idempotency_key_in_use"
+                assert body["type"] == "invalid_request_error"
+            else:
+                assert response.status_code == 200, response.text
+                ids.add(response.json()["id"])
+        assert len(ids) == 1
+        found = client.v1.payment_intents.search(params={"query": f"metadata['m']:'{marker}'"})
+        assert [pi.id for pi in found.data] == list(ids)
+    assert conflicts > 0, "no request ever overlapped its twin; the 409 path was not exercised"
