@@ -1,8 +1,10 @@
-"""Builds the ASGI application: the database, the services, the routes and their error pages."""
+"""Builds the ASGI application: the database, the services, the routes, the background sweep."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import os
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -11,20 +13,64 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .config import Settings
+from .domain.charge import Charge
 from .domain.errors import InvalidRequest
 from .domain.ids import random_base62
+from .domain.payment_method import PaymentMethod
+from .domain.refund import Refund
+from .methods.amazon_pay.test_mode import TestModeAmazonPay
+from .services.objects import Objects, PaymentMethods
 from .services.payment_intents import PaymentIntents
+from .services.refunds import Refunds
 from .services.unit import Runner
+from .store import repo
 from .store.database import Database, open_database
+from .web import pages
+from .wire import expand
 from .wire import render as render_module
 from .wire.api import Api, error_response, json_response
-from .wire.routes import payment_intents
+from .wire.routes import objects, payment_intents, test_helpers
+from .workers.sweeper import Sweeper
 
 
-def build_routes(db: Database) -> list[Route]:
+class Services:
+    """Everything the routes and workers call, built once per process."""
+
+    def __init__(self, db: Database, settings: Settings):
+        self.db = db
+        self.runner = Runner(db, render_module.render, render_module.previous_attributes)
+        connector = TestModeAmazonPay()
+        self.intents = PaymentIntents(self.runner, connector)
+        self.refunds = Refunds(self.runner, connector)
+        self.methods = PaymentMethods(self.runner, "payment_methods", PaymentMethod, "payment_method",
+                                      "payment_method")
+        self.charges = Objects(self.runner, "charges", Charge, "charge", "charge")
+        self.refund_objects = Objects(self.runner, "refunds", Refund, "refund", "refund")
+        interval = float(os.environ.get("KASSA_SWEEP_INTERVAL", "1.0"))
+        self.sweeper = Sweeper(db, self.intents, self.refunds, interval=interval)
+        self._register_expanders()
+
+    def _register_expanders(self) -> None:
+        def loader(service):
+            async def load(tx, caller, object_id):
+                found = await service.load(tx, caller, object_id)
+                return render_module.render(found) if found is not None else None
+            return load
+
+        async def load_intent(tx, caller, intent_id):
+            found = await repo.get_intent(tx, caller.account_id, caller.livemode, intent_id)
+            return render_module.render(found) if found is not None else None
+
+        expand.LOADERS.update({"pm": loader(self.methods), "ch": loader(self.charges),
+                               "re": loader(self.refund_objects), "pi": load_intent})
+
+
+def build_routes(services: Services, settings: Settings) -> list[Route]:
+    db = services.db
     api = Api(db)
-    runner = Runner(db, render_module.render, render_module.previous_attributes)
-    table = payment_intents.routes(api, PaymentIntents(runner))
+    table = (payment_intents.routes(api, services.intents, settings.public_url)
+             + objects.routes(api, services.methods, services.charges, services.refund_objects, services.refunds)
+             + test_helpers.routes(api, services.sweeper.sweep))
     routes = [Route(path, endpoint, methods=[method]) for path, method, endpoint in table]
 
     async def healthz(request: Request) -> Response:
@@ -35,20 +81,15 @@ def build_routes(db: Database) -> list[Route]:
         return json_response(b'{"status":"ok"}', 200, "req_" + random_base62(14))
 
     routes.append(Route("/healthz", healthz, methods=["GET"]))
+    routes += pages.routes(db, services.intents)
     return routes
 
 
 async def _not_found(request: Request, exc: HTTPException) -> Response:
     request_id = "req_" + random_base62(14)
-    if exc.status_code == 405:
-        error = InvalidRequest(f"Unrecognized request URL ({request.method}: {request.url.path}). "
-                               "This URL does not take this method.")
-        response = error_response(error, request_id)
-        response.status_code = 405
-        return response
     error = InvalidRequest(f"Unrecognized request URL ({request.method}: {request.url.path}).")
     response = error_response(error, request_id)
-    response.status_code = exc.status_code
+    response.status_code = exc.status_code if exc.status_code in (404, 405) else 400
     return response
 
 
@@ -56,18 +97,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
     """The kassa ASGI app (a factory, so that each worker process builds its own)."""
     settings = settings or Settings.from_env()
     db = open_database(settings.database_url, durable=settings.durable)
+    services = Services(db, settings)
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
+        sweep = asyncio.create_task(services.sweeper.run_forever())
         try:
             yield
         finally:
+            sweep.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweep
             await db.close()
 
-    app = Starlette(routes=build_routes(db), lifespan=lifespan,
+    app = Starlette(routes=build_routes(services, settings), lifespan=lifespan,
                     exception_handlers={HTTPException: _not_found})
-    app.state.db = db
+    app.state.services = services
     return app
-
-
-__all__ = ["create_app"]

@@ -1,5 +1,6 @@
 """Object ids: a prefix and a random base62 string, as Stripe's are."""
 
+import hashlib
 import secrets
 import string
 
@@ -27,3 +28,8 @@ def intent_id_of_client_secret(secret: str) -> str | None:
     if not sep or not head.startswith("pi_") or not tail:
         return None
     return head
+
+
+def digest(secret: str) -> bytes:
+    """The SHA-256 digest under which a key or one-time token is stored (never the secret itself)."""
+    return hashlib.sha256(secret.encode()).digest()

@@ -69,8 +69,10 @@ class PaymentIntent:
     last_payment_error: dict | None = None
     latest_charge: str | None = None
     next_action: dict | None = None
-    # Internal: when the sweep must act (end of the authorization window or of the capture hold).
+    # Internal: when the sweep must act (end of the authorization window or of the capture hold),
+    # and the id of the current redirect attempt.
     deadline: int | None = None
+    attempt: str | None = None
 
     def to_record(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__slots__}
@@ -110,9 +112,11 @@ def _snapshot(intent: PaymentIntent, names) -> dict:
     return {name: getattr(intent, name) for name in names}
 
 
-def create(command: CreateIntent, *, livemode: bool, now: int) -> tuple[PaymentIntent, list[DomainEvent]]:
+def create(command: CreateIntent, *, livemode: bool, now: int, country: str = "US"
+           ) -> tuple[PaymentIntent, list[DomainEvent]]:
     """A new intent in ``requires_payment_method`` (or ``requires_confirmation`` with a method)."""
     money.validate_amount(command.amount, command.currency)
+    check_currency(command.currency, country)
     method_types = _method_types(command.payment_method_types, command.automatic_payment_methods)
     if command.capture_method is not None:
         capture_method = command.capture_method
@@ -193,7 +197,8 @@ class UpdateIntent:
     metadata: dict[str, str | None] | None = None  # metadata changes: None removes a key
 
 
-def update(intent: PaymentIntent, command: UpdateIntent, *, now: int) -> tuple[PaymentIntent, list[DomainEvent]]:
+def update(intent: PaymentIntent, command: UpdateIntent, *, now: int, country: str = "US"
+           ) -> tuple[PaymentIntent, list[DomainEvent]]:
     if intent.status not in UPDATABLE:
         raise InvalidRequest(
             f"This PaymentIntent's parameters cannot be updated because it has a status of {intent.status}. "
@@ -207,6 +212,7 @@ def update(intent: PaymentIntent, command: UpdateIntent, *, now: int) -> tuple[P
     amount = changes.get("amount", intent.amount)
     if "amount" in changes or "currency" in changes:
         money.validate_amount(amount, currency)
+        check_currency(currency, country)
     if "payment_method_types" in changes:
         changes["payment_method_types"] = _method_types(changes["payment_method_types"], None)
         changes["automatic_payment_methods"] = None
@@ -237,3 +243,161 @@ def cancel(intent: PaymentIntent, reason: str | None, *, now: int) -> tuple[Paym
     previous = _snapshot(intent, changes)
     canceled = replace(intent, **changes)
     return canceled, [DomainEvent("payment_intent.canceled", canceled, previous)]
+
+
+# ---- the Amazon Pay redirect flow ---------------------------------------------------------
+
+AUTHORIZATION_WINDOW_SECONDS = 10 * 60
+CAPTURE_WINDOW_SECONDS = 7 * 24 * 3600
+CONFIRMABLE = frozenset({REQUIRES_PAYMENT_METHOD, REQUIRES_CONFIRMATION, REQUIRES_ACTION})
+
+ATTEMPT_FAILED_MESSAGE = ("The latest payment attempt of this PaymentIntent has failed or been canceled, and the "
+                          "attached payment method has been removed. You can try confirming again with a new "
+                          "payment method.")
+DECLINED = "The buyer declined the payment on Amazon Pay. Try again, or use another payment method."
+EXPIRED = ("The Amazon Pay authorization window expired: the buyer did not complete the payment within "
+           "10 minutes of being redirected. Try again, or use another payment method.")
+
+
+@dataclass(frozen=True, slots=True)
+class Confirm:
+    """A confirmation, parsed; `payment_method` is the id of the method to try (already resolved)."""
+
+    payment_method: str | None = None
+    payment_method_type: str | None = None
+    return_url: str | None = None
+    receipt_email: str | None = None
+    setup_future_usage: str | None = None
+    shipping: dict | None = None
+    payment_method_options: dict | None = None
+    billing_details: dict | None = None  # of a method created from payment_method_data
+
+
+def check_confirm(intent: PaymentIntent, command: Confirm, *, country: str, amazon_pay_enabled: bool = True) -> None:
+    """Raise what Stripe raises before any attempt starts; nothing changes here."""
+    if intent.status not in CONFIRMABLE:
+        raise InvalidRequest(
+            f"You cannot confirm this PaymentIntent because it has a status of {intent.status}. Only a "
+            "PaymentIntent with one of the following statuses may be confirmed: "
+            f"{', '.join(sorted(CONFIRMABLE))}.",
+            code="payment_intent_unexpected_state", extra={"payment_intent": intent.id})
+    if not (command.payment_method or command.payment_method_type or intent.payment_method):
+        raise InvalidRequest(
+            "You cannot confirm this PaymentIntent because it's missing a payment method. To confirm the "
+            "PaymentIntent, pass a payment_method or payment_method_data[type]=amazon_pay.",
+            code="missing_required_parameter", param="payment_method")
+    if intent.automatic_payment_methods and not amazon_pay_enabled:
+        raise InvalidRequest("Amazon Pay is not enabled on this account.",
+                             code="payment_intent_incompatible_payment_method", param="payment_method")
+    check_currency(intent.currency, country)
+    if not (command.return_url or intent.return_url):
+        raise InvalidRequest(
+            "This PaymentIntent is configured to accept payment methods enabled in your Dashboard, some of "
+            "which redirect the buyer to complete the payment (Amazon Pay does). Pass a return_url when "
+            "confirming, so that kassa can send the buyer back to your site.",
+            code="payment_intent_redirect_confirmation_without_return_url", param="return_url",
+            extra={"payment_intent": intent.id})
+
+
+def check_currency(currency: str, country: str) -> None:
+    allowed = money.amazon_pay_currencies(country)
+    if currency not in allowed:
+        raise InvalidRequest(
+            f"The currency provided ({currency}) is invalid for Amazon Pay on an account in {country.upper()}. "
+            f"Amazon Pay accepts: {', '.join(sorted(allowed))}.",
+            code="payment_intent_invalid_currency", param="currency")
+
+
+def require_action(intent: PaymentIntent, command: Confirm, *, payment_method: str, redirect_url: str,
+                   attempt: str, now: int) -> tuple[PaymentIntent, list[DomainEvent]]:
+    """The buyer must go to Amazon Pay (or kassa's test page): ``requires_action`` with a redirect."""
+    return_url = command.return_url or intent.return_url
+    changes: dict[str, Any] = dict(
+        status=REQUIRES_ACTION, payment_method=payment_method, return_url=return_url,
+        next_action={"type": "redirect_to_url",
+                     "redirect_to_url": {"url": redirect_url, "return_url": return_url}},
+        last_payment_error=None, deadline=now + AUTHORIZATION_WINDOW_SECONDS, attempt=attempt)
+    for name in ("receipt_email", "setup_future_usage", "shipping"):
+        if getattr(command, name) is not None:
+            changes[name] = getattr(command, name)
+    if command.payment_method_options is not None:
+        changes["payment_method_options"] = _method_options(
+            {**intent.payment_method_options, **command.payment_method_options}, intent.payment_method_types)
+    previous = _snapshot(intent, changes)
+    updated = replace(intent, **changes)
+    return updated, [DomainEvent("payment_intent.requires_action", updated, previous)]
+
+
+def authorize(intent: PaymentIntent, *, charge_id: str, now: int) -> tuple[PaymentIntent, list[DomainEvent]]:
+    """The buyer approved: captured at once (``succeeded``) or held (``requires_capture``)."""
+    _expect(intent, REQUIRES_ACTION, "authorize")
+    if effective_capture_method(intent) == "manual":
+        changes = dict(status=REQUIRES_CAPTURE, amount_capturable=intent.amount, latest_charge=charge_id,
+                       next_action=None, deadline=now + CAPTURE_WINDOW_SECONDS)
+        kind = "payment_intent.amount_capturable_updated"
+    else:
+        changes = dict(status=SUCCEEDED, amount_received=intent.amount, latest_charge=charge_id,
+                       next_action=None, deadline=None)
+        kind = "payment_intent.succeeded"
+    previous = _snapshot(intent, changes)
+    updated = replace(intent, **changes)
+    return updated, [DomainEvent(kind, updated, previous)]
+
+
+def fail_attempt(intent: PaymentIntent, *, payment_method: dict, reason: str, now: int
+                 ) -> tuple[PaymentIntent, list[DomainEvent]]:
+    """A declined or expired attempt: the method is detached, the intent waits for a new one."""
+    _expect(intent, REQUIRES_ACTION, "fail")
+    error = {
+        "code": "payment_intent_payment_attempt_failed",
+        "doc_url": "https://docs.stripe.com/error-codes/payment-intent-payment-attempt-failed",
+        "message": f"{ATTEMPT_FAILED_MESSAGE} {reason}",
+        "payment_method": payment_method,
+        "type": "invalid_request_error",
+    }
+    changes = dict(status=REQUIRES_PAYMENT_METHOD, payment_method=None, next_action=None,
+                   last_payment_error=error, deadline=None)
+    previous = _snapshot(intent, changes)
+    updated = replace(intent, **changes)
+    return updated, [DomainEvent("payment_intent.payment_failed", updated, previous)]
+
+
+def capture(intent: PaymentIntent, amount: int | None, *, now: int) -> tuple[PaymentIntent, list[DomainEvent]]:
+    """Take `amount` (all by default) of the held authorization; the rest is released."""
+    if intent.status != REQUIRES_CAPTURE:
+        raise InvalidRequest(
+            f"This PaymentIntent could not be captured because it has a status of {intent.status}. Only a "
+            "PaymentIntent with one of the following statuses may be captured: requires_capture.",
+            code="payment_intent_unexpected_state", extra={"payment_intent": intent.id})
+    amount = intent.amount_capturable if amount is None else amount
+    if amount <= 0 or amount > intent.amount_capturable:
+        raise InvalidRequest(
+            f"The amount_to_capture must be a positive integer no greater than the capturable amount "
+            f"({intent.amount_capturable}).", code="amount_too_large" if amount > 0 else "parameter_invalid_integer",
+            param="amount_to_capture")
+    changes = dict(status=SUCCEEDED, amount_received=amount, amount_capturable=0, deadline=None)
+    previous = _snapshot(intent, changes)
+    updated = replace(intent, **changes)
+    return updated, [DomainEvent("payment_intent.succeeded", updated, previous)]
+
+
+def expire_hold(intent: PaymentIntent, *, now: int) -> tuple[PaymentIntent, list[DomainEvent]]:
+    """Uncaptured after 7 days: Amazon Pay releases the hold and the intent is canceled."""
+    _expect(intent, REQUIRES_CAPTURE, "expire")
+    changes = dict(status=CANCELED, canceled_at=now, cancellation_reason="automatic", amount_capturable=0,
+                   deadline=None)
+    previous = _snapshot(intent, changes)
+    updated = replace(intent, **changes)
+    return updated, [DomainEvent("payment_intent.canceled", updated, previous)]
+
+
+def due(intent: PaymentIntent, now: int) -> bool:
+    """Whether the sweep (or a read) must act: an authorization window or a capture hold ended."""
+    return intent.deadline is not None and intent.deadline <= now and intent.status in (REQUIRES_ACTION,
+                                                                                        REQUIRES_CAPTURE)
+
+
+def _expect(intent: PaymentIntent, status: str, action: str) -> None:
+    if intent.status != status:
+        raise InvalidRequest(f"Cannot {action} PaymentIntent {intent.id} in status {intent.status}.",
+                             code="payment_intent_unexpected_state", extra={"payment_intent": intent.id})

@@ -1,4 +1,9 @@
-"""PaymentIntent use cases: load, apply a domain transition, store, with events."""
+"""PaymentIntent use cases: load, apply a domain transition, store, with events.
+
+Every unit that touches an intent first brings it up to date (`_current`): an authorization
+window or a capture hold that ended is resolved before anything else, so the API, the hosted
+page and the background sweep always apply the same rule, once.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,20 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
+from ..domain import charge as charges
 from ..domain import payment_intent as pi
-from ..domain.errors import InvalidRequest, no_such
-from ..domain.ids import intent_id_of_client_secret
+from ..domain import payment_method as pms
+from ..domain import return_url as return_urls
+from ..domain.charge import Charge
+from ..domain.errors import InvalidRequest, NotFound, no_such
+from ..domain.events import DomainEvent
+from ..domain.ids import digest, intent_id_of_client_secret, new_id
+from ..domain.payment_method import PaymentMethod
+from ..methods.base import AuthorizationRequest, Connector
 from ..store import repo
 from ..store.database import Tx
 from .context import Caller
-from .unit import Runner
+from .unit import Runner, account_now
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,9 +35,12 @@ class Page:
 
 
 class PaymentIntents:
-    def __init__(self, runner: Runner):
+    def __init__(self, runner: Runner, connector: Connector):
         self.runner = runner
         self.db = runner.db
+        self.connector = connector
+
+    # ---- loading, with deadlines applied ------------------------------------------------
 
     async def _load(self, tx: Tx, caller: Caller, intent_id: str, *, lock: bool = False) -> pi.PaymentIntent:
         intent = await repo.get_intent(tx, caller.account_id, caller.livemode, intent_id, lock=lock)
@@ -33,41 +48,220 @@ class PaymentIntents:
             raise no_such("payment_intent", intent_id, param="intent")
         return intent
 
-    async def create(self, caller: Caller, command: pi.CreateIntent):
+    async def _current(self, tx: Tx, caller: Caller, intent_id: str, now: int
+                       ) -> tuple[pi.PaymentIntent, list[DomainEvent]]:
+        """The intent, locked, with an ended window or hold resolved (its events returned)."""
+        intent = await self._load(tx, caller, intent_id, lock=True)
+        if not pi.due(intent, now):
+            return intent, []
+        return await self._resolve_due(tx, caller, intent, now)
+
+    async def _resolve_due(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, now: int):
+        if intent.status == pi.REQUIRES_ACTION:
+            if intent.attempt:
+                await repo.close_authorization(tx, intent.attempt, "expired")
+            return await self._fail(tx, caller, intent, pi.EXPIRED, now)
+        charge = await self._charge(tx, caller, intent.latest_charge)
+        expired, events = pi.expire_hold(intent, now=now)
+        if charge is not None:
+            await self.connector.release(charge.transaction_id)
+            released, charge_events = charges.release(charge, "charge.expired")
+            await repo.update_object(tx, "charges", caller.account_id, released)
+            events += charge_events
+        await repo.update_intent(tx, caller.account_id, expired)
+        return expired, events
+
+    async def _fail(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, reason: str, now: int):
+        method = await self._method(tx, caller, intent.payment_method)
+        rendered = self.runner.render(method) if method else None
+        failed, events = pi.fail_attempt(intent, payment_method=rendered, reason=reason, now=now)
+        if method is not None:
+            events.append(DomainEvent("payment_method.detached", method))
+        await repo.update_intent(tx, caller.account_id, failed)
+        return failed, events
+
+    async def _method(self, tx: Tx, caller: Caller, method_id: str | None) -> PaymentMethod | None:
+        if not method_id:
+            return None
+        return await repo.get_object(tx, "payment_methods", PaymentMethod, caller.account_id, caller.livemode,
+                                     method_id)
+
+    async def _charge(self, tx: Tx, caller: Caller, charge_id: str | None) -> Charge | None:
+        if not charge_id:
+            return None
+        return await repo.get_object(tx, "charges", Charge, caller.account_id, caller.livemode, charge_id,
+                                     lock=True)
+
+    async def resolve_due(self, caller: Caller, intent_id: str) -> None:
+        """The sweep's entry: apply an ended deadline, if it still applies once locked."""
+
         async def change(tx: Tx, now: int):
-            intent, events = pi.create(command, livemode=caller.livemode, now=now)
+            intent, events = await self._current(tx, caller, intent_id, now)
+            return intent, events
+
+        await self.runner.write(caller, change)
+
+    # ---- the API ------------------------------------------------------------------------
+
+    async def create(self, caller: Caller, command: pi.CreateIntent, confirm: pi.Confirm | None = None,
+                     base_url: str = ""):
+        async def change(tx: Tx, now: int):
+            intent, events = pi.create(command, livemode=caller.livemode, now=now, country=caller.country)
             await repo.insert_intent(tx, caller.account_id, intent)
+            if confirm is not None:
+                intent, more = await self._confirm(tx, caller, intent, confirm, base_url, now)
+                events += more
             return intent, events
 
         return await self.runner.write(caller, change)
 
     async def retrieve(self, caller: Caller, intent_id: str, client_secret: str | None = None) -> pi.PaymentIntent:
         async def read(tx: Tx):
-            return await repo.get_intent(tx, caller.account_id, caller.livemode, intent_id)
+            intent = await repo.get_intent(tx, caller.account_id, caller.livemode, intent_id)
+            return intent, await account_now(tx, caller)
 
-        intent = await self.db.read(read)
+        intent, now = await self.db.read(read)
         if caller.publishable:
             check_client_secret(intent_id, client_secret, intent)
         if intent is None:
             raise no_such("payment_intent", intent_id, param="intent")
+        if pi.due(intent, now):  # never show a window or hold that has ended
+            return await self._write_through(caller, intent_id)
         return intent
+
+    async def _write_through(self, caller: Caller, intent_id: str):
+        async def change(tx: Tx, now: int):
+            return await self._current(tx, caller, intent_id, now)
+
+        return await self.runner.write(caller, change)
 
     async def update(self, caller: Caller, intent_id: str, command: pi.UpdateIntent):
         async def change(tx: Tx, now: int):
-            intent = await self._load(tx, caller, intent_id, lock=True)
-            updated, events = pi.update(intent, command, now=now)
-            if updated is not intent:
+            intent, events = await self._current(tx, caller, intent_id, now)
+            updated, more = pi.update(intent, command, now=now, country=caller.country)
+            if updated is not intent or events:
                 await repo.update_intent(tx, caller.account_id, updated)
-            return updated, events
+            return updated, events + more
+
+        return await self.runner.write(caller, change)
+
+    async def confirm(self, caller: Caller, intent_id: str, command: pi.Confirm, *, client_secret: str | None,
+                      base_url: str):
+        async def change(tx: Tx, now: int):
+            intent, events = await self._current(tx, caller, intent_id, now)
+            if caller.publishable:
+                check_client_secret(intent_id, client_secret, intent)
+            confirmed, more = await self._confirm(tx, caller, intent, command, base_url, now)
+            return confirmed, events + more
+
+        return await self.runner.write(caller, change)
+
+    async def _confirm(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, command: pi.Confirm,
+                       base_url: str, now: int):
+        account = await repo.get_account(tx, caller.account_id)
+        pi.check_confirm(intent, command, country=account["country"],
+                         amazon_pay_enabled=bool(account["amazon_pay_enabled"]))
+        url = return_urls.validate(command.return_url or intent.return_url, livemode=caller.livemode)
+        events: list[DomainEvent] = []
+        if command.payment_method:
+            method = await self._method(tx, caller, command.payment_method)
+            if method is None:
+                raise NotFound(f"No such PaymentMethod: '{command.payment_method}'", param="payment_method")
+        elif command.payment_method_type:
+            method = pms.create(command.payment_method_type, livemode=caller.livemode, now=now,
+                                billing_details=command.billing_details, param="payment_method_data[type]")
+            await repo.insert_object(tx, "payment_methods", caller.account_id, method)
+        else:
+            method = await self._method(tx, caller, intent.payment_method)
+        if method.type not in intent.payment_method_types:
+            raise InvalidRequest(
+                f"The PaymentMethod provided ({method.type}) is not allowed for this PaymentIntent. Allowed: "
+                f"{', '.join(intent.payment_method_types)}.",
+                code="payment_intent_incompatible_payment_method", param="payment_method")
+        if intent.attempt:  # a new attempt voids the page of the previous one
+            await repo.close_authorization(tx, intent.attempt, "canceled")
+        attempt_id = new_id("atmpt")
+        redirect = await self.connector.start_authorization(AuthorizationRequest(
+            attempt_id=attempt_id, intent_id=intent.id, amount=intent.amount, currency=intent.currency,
+            capture=pi.effective_capture_method(intent) != "manual", return_url=url, kassa_base_url=base_url,
+            merchant_name=account["name"]))
+        await repo.insert_authorization(tx, {
+            "id": attempt_id, "token_hash": digest(redirect.token), "account_id": caller.account_id,
+            "livemode": caller.livemode, "payment_intent": intent.id, "created": now,
+            "deadline": now + pi.AUTHORIZATION_WINDOW_SECONDS, "return_url": url,
+            "external_id": redirect.external_id})
+        if method.id != intent.payment_method:
+            events.append(DomainEvent("payment_method.attached", method))
+        confirmed, more = pi.require_action(intent, command, payment_method=method.id, redirect_url=redirect.url,
+                                            attempt=attempt_id, now=now)
+        await repo.update_intent(tx, caller.account_id, confirmed)
+        return confirmed, events + more
+
+    async def decide(self, caller: Caller, authorization_id: str, decision: str) -> tuple[str, pi.PaymentIntent]:
+        """The buyer's answer on the test page: 'authorize' or 'fail'. Returns the attempt's outcome
+        ('succeeded', 'failed', 'expired', 'canceled'); a second answer changes nothing."""
+
+        async def change(tx: Tx, now: int):
+            row = await repo.authorization(tx, authorization_id)
+            intent, events = await self._current(tx, caller, row["payment_intent"], now)
+            attempt = await repo.authorization(tx, authorization_id, lock=True)
+            if attempt["outcome"] is not None:
+                return (attempt["outcome"], intent), events
+            if intent.attempt != authorization_id or intent.status != pi.REQUIRES_ACTION:
+                await repo.close_authorization(tx, authorization_id, "canceled")
+                return ("canceled", intent), events
+            if decision == "authorize":
+                updated, more = await self._authorize(tx, caller, intent, now)
+                outcome = "succeeded"
+            else:
+                updated, more = await self._fail(tx, caller, intent, pi.DECLINED, now)
+                outcome = "failed"
+            await repo.close_authorization(tx, authorization_id, outcome)
+            return (outcome, updated), events + more
+
+        return await self.runner.write(caller, change)
+
+    async def _authorize(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, now: int):
+        method = await self._method(tx, caller, intent.payment_method)
+        capture = pi.effective_capture_method(intent) != "manual"
+        charge, events = charges.authorize(
+            livemode=caller.livemode, amount=intent.amount, currency=intent.currency, intent_id=intent.id,
+            payment_method=intent.payment_method, capture=capture, now=now, description=intent.description,
+            receipt_email=intent.receipt_email, billing_details=method.billing_details if method else {},
+            shipping=intent.shipping, statement_descriptor=intent.statement_descriptor)
+        await repo.insert_object(tx, "charges", caller.account_id, charge, payment_intent=intent.id)
+        authorized, more = pi.authorize(intent, charge_id=charge.id, now=now)
+        await repo.update_intent(tx, caller.account_id, authorized)
+        return authorized, events + more
+
+    async def capture(self, caller: Caller, intent_id: str, amount: int | None):
+        async def change(tx: Tx, now: int):
+            intent, events = await self._current(tx, caller, intent_id, now)
+            captured, more = pi.capture(intent, amount, now=now)
+            charge = await self._charge(tx, caller, intent.latest_charge)
+            taken = captured.amount_received
+            await self.connector.capture(charge.transaction_id, taken, charge.currency)
+            charge, charge_events = charges.capture(charge, taken)
+            await repo.update_object(tx, "charges", caller.account_id, charge)
+            await repo.update_intent(tx, caller.account_id, captured)
+            return captured, events + charge_events + more
 
         return await self.runner.write(caller, change)
 
     async def cancel(self, caller: Caller, intent_id: str, reason: str | None):
         async def change(tx: Tx, now: int):
-            intent = await self._load(tx, caller, intent_id, lock=True)
-            canceled, events = pi.cancel(intent, reason, now=now)
+            intent, events = await self._current(tx, caller, intent_id, now)
+            canceled, more = pi.cancel(intent, reason, now=now)
+            if intent.status == pi.REQUIRES_ACTION and intent.attempt:
+                await repo.close_authorization(tx, intent.attempt, "canceled")
+            if intent.status == pi.REQUIRES_CAPTURE:
+                charge = await self._charge(tx, caller, intent.latest_charge)
+                await self.connector.release(charge.transaction_id)
+                charge, charge_events = charges.release(charge, "charge.refunded")
+                await repo.update_object(tx, "charges", caller.account_id, charge)
+                more = charge_events + more
             await repo.update_intent(tx, caller.account_id, canceled)
-            return canceled, events
+            return canceled, events + more
 
         return await self.runner.write(caller, change)
 

@@ -163,3 +163,99 @@ async def page_intents(tx: Tx, account_id: str, livemode: bool, *, limit: int,
         more = len(rows) > limit
         rows = rows[:limit]
     return [intent_from_row(row) for row in rows], more, (rows[-1]["seq"] if rows else None)
+
+
+# ---- payment methods, charges, refunds -----------------------------------------------------
+
+async def insert_object(tx: Tx, table: str, account_id: str, obj, **columns) -> None:
+    """Insert an object of a simple table (payment_methods, charges, refunds)."""
+    row = {"id": obj.id, "account_id": account_id, "livemode": obj.livemode, "created": obj.created,
+           "data": _json(obj.to_record()), **columns}
+    names = ", ".join(row)
+    await tx.run(f"INSERT INTO {table} ({names}) VALUES ({', '.join(':' + n for n in row)})", row)
+
+
+async def update_object(tx: Tx, table: str, account_id: str, obj, **columns) -> None:
+    row = {"data": _json(obj.to_record()), **columns}
+    sets = ", ".join(f"{name} = :{name}" for name in row)
+    await tx.run(f"UPDATE {table} SET {sets} WHERE id = :id AND account_id = :account_id",
+                 {**row, "id": obj.id, "account_id": account_id})
+
+
+async def get_object(tx: Tx, table: str, cls, account_id: str, livemode: bool, object_id: str, *,
+                     lock: bool = False):
+    row = await tx.one(f"SELECT data FROM {table} WHERE id = :id AND account_id = :a AND livemode = :l"
+                       + (tx.for_update if lock else ""), {"id": object_id, "a": account_id, "l": livemode})
+    return cls.from_record(orjson.loads(row["data"])) if row else None
+
+
+async def page_objects(tx: Tx, table: str, cls, account_id: str, livemode: bool, *, limit: int,
+                       after_id: str | None = None, before_id: str | None = None, where: str = "",
+                       params: dict | None = None) -> tuple[list, bool] | None:
+    """A page of a simple table, newest first; None when a cursor id does not exist."""
+    values = {"a": account_id, "l": livemode, "n": limit + 1, **(params or {})}
+    base = f"account_id = :a AND livemode = :l{where}"
+    order = "DESC"
+    if after_id or before_id:
+        cursor = await tx.one(f"SELECT seq FROM {table} WHERE id = :cid AND {base}",
+                              {**values, "cid": after_id or before_id})
+        if cursor is None:
+            return None
+        values["cursor"] = cursor["seq"]
+        base += " AND seq < :cursor" if after_id else " AND seq > :cursor"
+        order = "DESC" if after_id else "ASC"
+    rows = list(await tx.all(f"SELECT data FROM {table} WHERE {base} ORDER BY seq {order} LIMIT :n", values))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if order == "ASC":
+        rows.reverse()
+    return [cls.from_record(orjson.loads(row["data"])) for row in rows], more
+
+
+async def charges_of_intent(tx: Tx, account_id: str, intent_id: str, cls) -> list:
+    rows = await tx.all("SELECT data FROM charges WHERE account_id = :a AND payment_intent = :p ORDER BY seq",
+                        {"a": account_id, "p": intent_id})
+    return [cls.from_record(orjson.loads(row["data"])) for row in rows]
+
+
+# ---- authorizations (redirect attempts) ----------------------------------------------------
+
+async def insert_authorization(tx: Tx, row: dict) -> None:
+    await tx.run("INSERT INTO authorizations (id, token_hash, account_id, livemode, payment_intent, created, "
+                 "deadline, return_url, outcome, external_id) VALUES (:id, :token_hash, :account_id, :livemode, "
+                 ":payment_intent, :created, :deadline, :return_url, NULL, :external_id)", row)
+
+
+async def authorization_by_token(tx: Tx, token_hash: bytes):
+    return await tx.one("SELECT * FROM authorizations WHERE token_hash = :h", {"h": token_hash})
+
+
+async def authorization(tx: Tx, authorization_id: str, *, lock: bool = False):
+    return await tx.one("SELECT * FROM authorizations WHERE id = :id" + (tx.for_update if lock else ""),
+                        {"id": authorization_id})
+
+
+async def close_authorization(tx: Tx, authorization_id: str, outcome: str) -> bool:
+    """Set the outcome of an open attempt; False when it already had one."""
+    changed = await tx.run("UPDATE authorizations SET outcome = :o WHERE id = :id AND outcome IS NULL",
+                           {"o": outcome, "id": authorization_id})
+    return changed == 1
+
+
+# ---- background work -----------------------------------------------------------------------
+
+async def due_intents(tx: Tx, now: int, limit: int = 100) -> list[tuple[str, bool, str]]:
+    """(account, livemode, intent id) of intents whose deadline passed in their account's time."""
+    rows = await tx.all(
+        "SELECT p.account_id, p.livemode, p.id FROM payment_intents p JOIN accounts a ON a.id = p.account_id "
+        "WHERE p.deadline IS NOT NULL AND p.deadline <= :now + (CASE WHEN p.livemode THEN 0 "
+        "ELSE a.test_clock_offset END) ORDER BY p.deadline LIMIT :n", {"now": now, "n": limit})
+    return [(row["account_id"], bool(row["livemode"]), row["id"]) for row in rows]
+
+
+async def due_refunds(tx: Tx, now: int, limit: int = 100) -> list[tuple[str, bool, str]]:
+    rows = await tx.all(
+        "SELECT r.account_id, r.livemode, r.id FROM refunds r JOIN accounts a ON a.id = r.account_id "
+        "WHERE r.settle_at IS NOT NULL AND r.settle_at <= :now + (CASE WHEN r.livemode THEN 0 "
+        "ELSE a.test_clock_offset END) ORDER BY r.settle_at LIMIT :n", {"now": now, "n": limit})
+    return [(row["account_id"], bool(row["livemode"]), row["id"]) for row in rows]

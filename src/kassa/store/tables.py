@@ -73,3 +73,60 @@ idempotency_keys = Table(
     Column("created", BigInteger, nullable=False),
     Index("ix_idempotency_keys_created", "created"),
 )
+
+payment_methods = Table(
+    "payment_methods", metadata,
+    Column("seq", Seq, primary_key=True, autoincrement=True),
+    Column("id", String(64), nullable=False, unique=True),
+    Column("account_id", String(64), nullable=False),
+    Column("livemode", Boolean, nullable=False),
+    Column("created", BigInteger, nullable=False),
+    Column("data", Text, nullable=False),
+)
+
+charges = Table(
+    "charges", metadata,
+    Column("seq", Seq, primary_key=True, autoincrement=True),
+    Column("id", String(64), nullable=False, unique=True),
+    Column("account_id", String(64), nullable=False),
+    Column("livemode", Boolean, nullable=False),
+    Column("created", BigInteger, nullable=False),
+    Column("payment_intent", String(64), nullable=False),
+    Column("data", Text, nullable=False),
+    Index("ix_charges_owner_seq", "account_id", "livemode", "seq"),
+    Index("ix_charges_payment_intent", "payment_intent"),
+)
+
+refunds = Table(
+    "refunds", metadata,
+    Column("seq", Seq, primary_key=True, autoincrement=True),
+    Column("id", String(64), nullable=False, unique=True),
+    Column("account_id", String(64), nullable=False),
+    Column("livemode", Boolean, nullable=False),
+    Column("created", BigInteger, nullable=False),
+    Column("payment_intent", String(64), nullable=False),
+    Column("charge", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("settle_at", BigInteger),  # when the worker asks Amazon Pay (test mode: settles)
+    Column("data", Text, nullable=False),
+    Index("ix_refunds_owner_seq", "account_id", "livemode", "seq"),
+    Index("ix_refunds_charge", "charge"),
+    Index("ix_refunds_payment_intent", "payment_intent"),
+    Index("ix_refunds_settle_at", "settle_at"),
+)
+
+# One redirect attempt of a PaymentIntent: the hosted page's one-time token (stored hashed),
+# its deadline and its outcome, so that a reload or a second click changes nothing twice.
+authorizations = Table(
+    "authorizations", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("token_hash", LargeBinary(32), nullable=False, unique=True),
+    Column("account_id", String(64), nullable=False),
+    Column("livemode", Boolean, nullable=False),
+    Column("payment_intent", String(64), nullable=False),
+    Column("created", BigInteger, nullable=False),
+    Column("deadline", BigInteger, nullable=False),
+    Column("return_url", Text, nullable=False),
+    Column("outcome", String(16)),  # None while open; 'succeeded' | 'failed' | 'expired' | 'canceled'
+    Column("external_id", String(255)),  # the live connector's checkout session id
+)

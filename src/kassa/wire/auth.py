@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 from dataclasses import dataclass
 
 from ..domain.errors import AuthenticationError, PermissionDenied
-from ..domain.ids import random_base62
+from ..domain.ids import digest, random_base62
 
 KEY_PREFIXES = {("sk", False): "sk_test_", ("sk", True): "sk_live_",
                 ("pk", False): "pk_test_", ("pk", True): "pk_live_"}
@@ -16,7 +15,7 @@ KEY_PREFIXES = {("sk", False): "sk_test_", ("sk", True): "sk_live_",
 
 def hash_key(key: str) -> bytes:
     """Keys are stored as SHA-256 digests: a leaked database shows no usable key."""
-    return hashlib.sha256(key.encode()).digest()
+    return digest(key)
 
 
 def redact(key: str) -> str:

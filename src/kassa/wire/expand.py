@@ -13,6 +13,10 @@ from ..store.database import Tx
 EXPANDABLE: dict[str, frozenset[str]] = {
     "payment_intent": frozenset({"customer", "latest_charge", "payment_method", "application",
                                  "on_behalf_of", "review"}),
+    "charge": frozenset({"payment_intent", "balance_transaction", "customer", "application", "review",
+                         "on_behalf_of", "source_transfer"}),
+    "refund": frozenset({"charge", "payment_intent", "balance_transaction"}),
+    "payment_method": frozenset({"customer"}),
 }
 
 # id prefix → loader of the rendered object with that id (filled in by the modules that own them)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..domain.charge import Charge
 from ..domain.payment_intent import PaymentIntent
+from ..domain.payment_method import PaymentMethod
+from ..domain.refund import Refund
 
 # Stripe's payment_intent fields, in its order. Not implemented (and so not rendered, see
 # docs/compatibility.md): amount_details, hooks, managed_payments, payment_details,
@@ -73,13 +76,97 @@ def previous_attributes(previous: dict[str, Any]) -> dict[str, Any]:
     """Changed attributes as they looked on the wire before; internal fields are left out."""
     wire = {}
     for name, value in previous.items():
-        if name == "deadline":
+        if name in ("deadline", "attempt", "return_url", "settle_at", "released", "transaction_id"):
             continue
         wire[name] = list(value) if isinstance(value, tuple) else value
     return wire
 
 
-RENDERERS = {PaymentIntent: payment_intent}
+def payment_method(method: PaymentMethod) -> dict[str, Any]:
+    return {
+        "id": method.id,
+        "object": "payment_method",
+        "allow_redisplay": method.allow_redisplay,
+        "amazon_pay": {},
+        "billing_details": method.billing_details,
+        "created": method.created,
+        "customer": method.customer,
+        "livemode": method.livemode,
+        "metadata": method.metadata,
+        "type": method.type,
+    }
+
+
+def charge(ch: Charge) -> dict[str, Any]:
+    return {
+        "id": ch.id,
+        "object": "charge",
+        "amount": ch.amount,
+        "amount_captured": ch.amount_captured,
+        "amount_refunded": ch.amount_refunded,
+        "application": None,
+        "application_fee": None,
+        "application_fee_amount": None,
+        "balance_transaction": None,
+        "billing_details": ch.billing_details,
+        "calculated_statement_descriptor": ch.statement_descriptor or "KASSA",
+        "captured": ch.captured,
+        "created": ch.created,
+        "currency": ch.currency,
+        "customer": None,
+        "description": ch.description,
+        "disputed": False,
+        "failure_balance_transaction": None,
+        "failure_code": None,
+        "failure_message": None,
+        "fraud_details": {},
+        "livemode": ch.livemode,
+        "metadata": ch.metadata,
+        "on_behalf_of": None,
+        "outcome": {"network_status": "approved_by_network", "reason": None, "risk_level": "not_assessed",
+                    "seller_message": "Payment complete.", "type": "authorized"},
+        "paid": True,
+        "payment_intent": ch.payment_intent,
+        "payment_method": ch.payment_method,
+        "payment_method_details": {"type": "amazon_pay",
+                                   "amazon_pay": {"funding": None, "transaction_id": ch.transaction_id}},
+        "receipt_email": ch.receipt_email,
+        "receipt_number": None,
+        "receipt_url": None,
+        "refunded": ch.refunded,
+        "review": None,
+        "shipping": ch.shipping,
+        "source_transfer": None,
+        "statement_descriptor": ch.statement_descriptor,
+        "statement_descriptor_suffix": None,
+        "status": ch.status,
+        "transfer_data": None,
+        "transfer_group": None,
+    }
+
+
+def refund(re: Refund) -> dict[str, Any]:
+    return {
+        "id": re.id,
+        "object": "refund",
+        "amount": re.amount,
+        "balance_transaction": None,
+        "charge": re.charge,
+        "created": re.created,
+        "currency": re.currency,
+        "description": None,
+        "failure_reason": re.failure_reason,
+        "metadata": re.metadata,
+        "payment_intent": re.payment_intent,
+        "reason": re.reason,
+        "receipt_number": None,
+        "source_transfer_reversal": None,
+        "status": re.status,
+        "transfer_reversal": None,
+    }
+
+
+RENDERERS = {PaymentIntent: payment_intent, PaymentMethod: payment_method, Charge: charge, Refund: refund}
 
 
 def render(obj) -> dict[str, Any]:

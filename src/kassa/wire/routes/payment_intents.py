@@ -13,7 +13,7 @@ from ...services.payment_intents import PaymentIntents
 from ...store import tables
 from .. import search
 from ..api import Api, Call
-from ..common import created_filter, list_body, paging, shipping
+from ..common import ADDRESS_FIELDS, created_filter, list_body, paging, shipping
 from ..params import Params
 from ..render import render
 
@@ -72,7 +72,7 @@ def _method_types(params: Params) -> tuple[str, ...] | None:
     return tuple(types) if types is not None else None
 
 
-def _create_command(params: Params) -> pi.CreateIntent:
+def _create_command(params: Params, confirming: bool = False) -> pi.CreateIntent:
     amount = params.int("amount", required=True)
     currency = money.validate_currency(params.str("currency", required=True))
     return pi.CreateIntent(
@@ -82,17 +82,17 @@ def _create_command(params: Params) -> pi.CreateIntent:
         automatic_payment_methods=_automatic(params),
         capture_method=params.enum("capture_method", pi.CAPTURE_METHODS),
         confirmation_method=params.enum("confirmation_method", pi.CONFIRMATION_METHODS),
-        payment_method_options=_method_options(params),
+        payment_method_options=None if confirming else _method_options(params),
         description=params.str("description", max_length=1000),
         customer=params.str("customer"),
         metadata={k: v for k, v in (params.metadata() or {}).items() if v is not None},
-        receipt_email=_email(params),
-        setup_future_usage=params.enum("setup_future_usage", pi.SETUP_FUTURE_USAGE),
-        shipping=shipping(params),
+        receipt_email=None if confirming else _email(params),
+        setup_future_usage=None if confirming else params.enum("setup_future_usage", pi.SETUP_FUTURE_USAGE),
+        shipping=None if confirming else shipping(params),
         statement_descriptor=_descriptor(params, "statement_descriptor"),
         statement_descriptor_suffix=_descriptor(params, "statement_descriptor_suffix"),
         transfer_group=params.str("transfer_group"),
-        payment_method=params.str("payment_method"),
+        payment_method=None if confirming else params.str("payment_method"),
     )
 
 
@@ -142,14 +142,77 @@ def _search_sql(query: search.Query, dialect: str) -> tuple[str, dict]:
     return " AND (" + sql + ")", values
 
 
-def routes(api: Api, service: PaymentIntents):
+def _billing_details(params: Params | None) -> dict | None:
+    if params is None:
+        return None
+    address = params.hash("address")
+    return {"address": {name: address.str(name) for name in ADDRESS_FIELDS} if address else None,
+            "email": params.str("email", max_length=800), "name": params.str("name"),
+            "phone": params.str("phone")}
+
+
+def confirm_command(params: Params) -> pi.Confirm:
+    """The parameters of a confirmation (also taken by create with confirm=true)."""
+    data = params.hash("payment_method_data")
+    method_type = billing = None
+    if data is not None:
+        method_type = data.str("type", required=True)
+        billing = _billing_details(data.hash("billing_details"))
+        data.metadata()
+    for ignored in ("error_on_requires_action", "off_session", "use_stripe_sdk"):
+        params.bool(ignored)
+    mandate = params.hash("mandate_data")
+    if mandate is not None:
+        mandate.used.update(mandate.data)  # accepted and ignored: Amazon Pay takes no mandate here
+    command = pi.Confirm(
+        payment_method=params.str("payment_method"),
+        payment_method_type=method_type,
+        return_url=params.str("return_url", max_length=2048),
+        receipt_email=_email(params),
+        setup_future_usage=params.enum("setup_future_usage", pi.SETUP_FUTURE_USAGE),
+        shipping=shipping(params),
+        payment_method_options=_method_options(params),
+        billing_details=billing,
+    )
+    if command.payment_method and command.payment_method_type:
+        raise InvalidRequest("You may only specify one of these parameters: payment_method, payment_method_data.",
+                             param="payment_method_data")
+    return command
+
+
+def routes(api: Api, service: PaymentIntents, public_url: str | None = None):
+    def base_url(call: Call) -> str:
+        return public_url or str(call.request.base_url).rstrip("/")
+
     async def create(call: Call):
         params = call.params
-        if params.bool("confirm"):
-            raise InvalidRequest("confirm=true is handled by the confirm flow.", param="confirm")
-        command = _create_command(params)
+        confirm = params.bool("confirm")
+        if confirm:
+            confirmation = confirm_command(params)
+            command = _create_command(params, confirming=True)
+        else:
+            command = _create_command(params)
         params.finish()
-        return await service.create(call.caller, command)
+        return await service.create(call.caller, command, confirmation if confirm else None, base_url(call))
+
+    async def confirm(call: Call):
+        params = call.params
+        client_secret = params.str("client_secret")
+        command = confirm_command(params)
+        params.finish()
+        return await service.confirm(call.caller, call.path["intent"], command, client_secret=client_secret,
+                                     base_url=base_url(call))
+
+    async def capture(call: Call):
+        params = call.params
+        amount = params.int("amount_to_capture", minimum=1)
+        params.int("application_fee_amount")
+        params.str("statement_descriptor")
+        params.str("statement_descriptor_suffix")
+        params.metadata()
+        params.bool("final_capture")
+        params.finish()
+        return await service.capture(call.caller, call.path["intent"], amount)
 
     async def retrieve(call: Call):
         client_secret = call.params.str("client_secret")
@@ -210,6 +273,8 @@ def routes(api: Api, service: PaymentIntents):
         ("/v1/payment_intents/{intent}", "GET", api.endpoint(retrieve, publishable=True)),
         ("/v1/payment_intents/{intent}", "POST", api.endpoint(update)),
         ("/v1/payment_intents/{intent}/cancel", "POST", api.endpoint(cancel)),
+        ("/v1/payment_intents/{intent}/confirm", "POST", api.endpoint(confirm, publishable=True)),
+        ("/v1/payment_intents/{intent}/capture", "POST", api.endpoint(capture)),
     ]
 
 

@@ -1,0 +1,79 @@
+"""Charges: the money an approved Amazon Pay authorization moved (or holds, before capture)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+from .errors import InvalidRequest
+from .events import DomainEvent
+from .ids import new_id, random_base62
+
+
+@dataclass(frozen=True, slots=True)
+class Charge:
+    id: str
+    livemode: bool
+    amount: int
+    currency: str
+    created: int
+    payment_intent: str
+    payment_method: str
+    captured: bool
+    amount_captured: int = 0
+    amount_refunded: int = 0
+    status: str = "succeeded"
+    description: str | None = None
+    receipt_email: str | None = None
+    metadata: dict = field(default_factory=dict)
+    billing_details: dict = field(default_factory=dict)
+    shipping: dict | None = None
+    statement_descriptor: str | None = None
+    transaction_id: str | None = None
+    released: bool = False  # an uncaptured hold that was released (cancel or expiry)
+
+    @property
+    def refunded(self) -> bool:
+        return self.amount_refunded >= self.amount
+
+    @property
+    def refundable(self) -> int:
+        """What is left to refund. The uncaptured rest of a partial capture counts as refunded
+        (as on Stripe), so this is the amount less everything refunded or released."""
+        return self.amount - self.amount_refunded if self.captured else 0
+
+    def to_record(self) -> dict:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    @classmethod
+    def from_record(cls, record: dict) -> Charge:
+        return cls(**record)
+
+
+def authorize(*, livemode: bool, amount: int, currency: str, intent_id: str, payment_method: str,
+              capture: bool, now: int, description: str | None, receipt_email: str | None,
+              billing_details: dict, shipping: dict | None, statement_descriptor: str | None,
+              transaction_id: str | None = None) -> tuple[Charge, list[DomainEvent]]:
+    """The charge of an approved authorization: captured at once, or held for a manual capture."""
+    charge = Charge(
+        id=new_id("ch"), livemode=livemode, amount=amount, currency=currency, created=now,
+        payment_intent=intent_id, payment_method=payment_method, captured=capture,
+        amount_captured=amount if capture else 0, description=description, receipt_email=receipt_email,
+        billing_details=billing_details, shipping=shipping, statement_descriptor=statement_descriptor,
+        transaction_id=transaction_id or "P01-" + random_base62(7).upper() + "-" + random_base62(7).upper(),
+    )
+    return charge, [DomainEvent("charge.succeeded", charge)]
+
+
+def capture(charge: Charge, amount: int) -> tuple[Charge, list[DomainEvent]]:
+    """Capture `amount` of a held charge; the rest of the hold is released (shown as refunded)."""
+    if charge.captured:
+        raise InvalidRequest(f"Charge {charge.id} has already been captured.", code="charge_already_captured")
+    captured = replace(charge, captured=True, amount_captured=amount, amount_refunded=charge.amount - amount)
+    return captured, [DomainEvent("charge.captured", captured,
+                                  {"captured": False, "amount_captured": 0, "amount_refunded": charge.amount_refunded})]
+
+
+def release(charge: Charge, event_type: str) -> tuple[Charge, list[DomainEvent]]:
+    """Release an uncaptured hold (cancel, or the 7-day expiry): nothing was taken, all is returned."""
+    released = replace(charge, amount_refunded=charge.amount, released=True)
+    return released, [DomainEvent(event_type, released, {"amount_refunded": charge.amount_refunded})]

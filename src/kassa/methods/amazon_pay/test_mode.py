@@ -1,0 +1,33 @@
+"""Amazon Pay in test mode: kassa's own hosted page stands in for Amazon's.
+
+The buyer lands on ``/amazon_pay/test/{token}`` and presses Authorize or Fail; capture, release
+and refunds succeed, refunds once their settlement time has come (as Amazon Pay's are
+asynchronous).
+"""
+
+from __future__ import annotations
+
+from ...domain.ids import random_base62
+from ..base import AuthorizationRequest, Redirect
+
+PAGE_PATH = "/amazon_pay/test/"
+
+
+class TestModeAmazonPay:
+    name = "amazon_pay"
+
+    async def start_authorization(self, request: AuthorizationRequest) -> Redirect:
+        token = "tok_" + random_base62(40)
+        return Redirect(request.kassa_base_url.rstrip("/") + PAGE_PATH + token, token)
+
+    async def capture(self, transaction_id: str, amount: int, currency: str) -> None:
+        return None
+
+    async def release(self, transaction_id: str) -> None:
+        return None
+
+    async def refund(self, refund_id: str, transaction_id: str, amount: int, currency: str) -> str:
+        return "pending"
+
+    async def refund_status(self, refund_id: str, settle_at: int | None, now: int) -> str:
+        return "succeeded" if settle_at is not None and settle_at <= now else "pending"

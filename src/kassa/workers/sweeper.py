@@ -1,0 +1,69 @@
+"""The sweep: resolves ended authorization windows and capture holds, and settles refunds.
+
+It runs in every kassa process. Each job is re-checked under its row lock inside its own unit of
+work, so two processes finding the same job apply it once; a job left by a dead process is
+simply found again on the next pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from ..services.context import Caller
+from ..services.payment_intents import PaymentIntents
+from ..services.refunds import Refunds
+from ..store import repo
+from ..store.database import Database
+
+log = logging.getLogger("kassa.sweeper")
+
+
+class Sweeper:
+    def __init__(self, db: Database, intents: PaymentIntents, refunds: Refunds, *, interval: float = 1.0):
+        self.db = db
+        self.intents = intents
+        self.refunds = refunds
+        self.interval = interval
+        self._wake = asyncio.Event()
+        self._lock = asyncio.Lock()
+
+    async def sweep(self) -> int:
+        """One pass over everything due now; returns how many jobs it looked at."""
+        async with self._lock:
+            now = int(time.time())
+
+            async def find(tx):
+                return await repo.due_intents(tx, now), await repo.due_refunds(tx, now)
+
+            intents, refunds = await self.db.read(find)
+            for account_id, livemode, intent_id in intents:
+                await self._run(self.intents.resolve_due, account_id, livemode, intent_id)
+            for account_id, livemode, refund_id in refunds:
+                await self._run(self.refunds.settle, account_id, livemode, refund_id)
+            return len(intents) + len(refunds)
+
+    async def _run(self, job, account_id: str, livemode: bool, object_id: str) -> None:
+        try:
+            await job(Caller(account_id, livemode, "system"), object_id)
+        except Exception:  # one broken job must not stop the others; it is retried next pass
+            log.exception("sweep job failed for %s", object_id)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                while await self.sweep() >= 100:
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("sweep pass failed")
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.interval)
+            except asyncio.TimeoutError:
+                pass
+            self._wake.clear()
