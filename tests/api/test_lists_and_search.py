@@ -13,7 +13,7 @@ from test_auth import new_account
 @pytest.fixture
 def fresh(server):
     """A client on a new, empty account, with 7 intents created oldest first."""
-    client = server.client(new_account(server)["secret_test"])
+    client = server.client(new_account(server, "DE")["secret_test"])
     tag = uuid.uuid4().hex[:8]
     ids = [client.v1.payment_intents.create(
         params={"amount": 1000 + i * 100, "currency": "usd" if i % 2 == 0 else "eur",

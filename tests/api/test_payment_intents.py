@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 import stripe
 
+from test_auth import new_account
+
 
 def create(client, **params):
     return client.v1.payment_intents.create(params={"amount": 1099, "currency": "usd", **params})
@@ -30,7 +32,8 @@ def test_create_has_defaults_and_nulls(client):
     assert intent.last_response.request_id.startswith("req_")
 
 
-def test_create_with_every_parameter(client):
+def test_create_with_every_parameter(server):
+    client = server.client(new_account(server, "DE")["secret_test"])
     intent = create(
         client, amount=2000, currency="EUR", description="Order 42", customer="cus_123",
         metadata={"order_id": "42", "channel": "web"}, receipt_email="buyer@example.com",
@@ -63,7 +66,8 @@ def test_automatic_payment_methods(client):
     assert intent.payment_method_types == ["amazon_pay"]
 
 
-def test_zero_decimal_currency(client):
+def test_zero_decimal_currency(server):
+    client = server.client(new_account(server, "DE")["secret_test"])
     intent = create(client, amount=500, currency="jpy")
     assert intent.amount == 500 and intent.currency == "jpy"
     with pytest.raises(stripe.InvalidRequestError) as info:
@@ -117,8 +121,11 @@ def test_cancel(client):
     assert info.value.code == "payment_intent_unexpected_state"
     assert info.value.http_status == 400
     with pytest.raises(stripe.InvalidRequestError) as info:
-        client.v1.payment_intents.update(intent.id, params={"description": "late"})
+        client.v1.payment_intents.update(intent.id, params={"amount": 2000})
     assert info.value.code == "payment_intent_unexpected_state"
+    # As on Stripe, bookkeeping fields stay editable after the payment is over.
+    late = client.v1.payment_intents.update(intent.id, params={"description": "late", "metadata": {"o": "1"}})
+    assert late.description == "late" and late.metadata["o"] == "1" and late.status == "canceled"
 
 
 def test_cancel_rejects_unknown_reason(client):
@@ -155,6 +162,20 @@ def test_create_errors(client, params, code, param):
     assert info.value.param == param
     assert info.value.error.type == "invalid_request_error"
     assert info.value.error.message
+
+
+def test_amazon_pay_currency_depends_on_the_account_country(server, client):
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        create(client, currency="eur")
+    assert info.value.code == "payment_intent_invalid_currency"
+    assert info.value.param == "currency"
+    assert info.value.http_status == 400
+    german = server.client(new_account(server, "DE")["secret_test"])
+    for currency in ("eur", "gbp", "usd", "chf"):
+        assert create(german, currency=currency).currency == currency
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        create(german, currency="cad")
+    assert info.value.code == "payment_intent_invalid_currency"
 
 
 def test_unknown_currency(client):

@@ -69,7 +69,7 @@ def test_every_returned_intent_has_the_reference_shape(server):
         return response.json()
 
     plain = call("POST", "/v1/payment_intents", amount="1099", currency="usd")
-    full = call("POST", "/v1/payment_intents", amount="5000", currency="eur", description="d", customer="cus_x",
+    full = call("POST", "/v1/payment_intents", amount="5000", currency="usd", description="d", customer="cus_x",
                 **{"metadata[a]": "b", "capture_method": "manual", "receipt_email": "a@b.co",
                    "shipping[name]": "N", "shipping[address][line1]": "L",
                    "automatic_payment_methods[enabled]": "true", "setup_future_usage": "off_session",

@@ -108,8 +108,11 @@ class CreateIntent:
     payment_method: str | None = None
 
 
-def _snapshot(intent: PaymentIntent, names) -> dict:
-    return {name: getattr(intent, name) for name in names}
+def _transition(intent: PaymentIntent, event_type: str | None, **changes) -> tuple[PaymentIntent, list[DomainEvent]]:
+    """Apply `changes`; the event's previous_attributes hold only what really changed."""
+    previous = {name: getattr(intent, name) for name, value in changes.items() if getattr(intent, name) != value}
+    updated = replace(intent, **changes)
+    return updated, ([DomainEvent(event_type, updated, previous)] if event_type else [])
 
 
 def create(command: CreateIntent, *, livemode: bool, now: int, country: str = "US"
@@ -197,9 +200,14 @@ class UpdateIntent:
     metadata: dict[str, str | None] | None = None  # metadata changes: None removes a key
 
 
+# What a merchant may still change once the payment is done (or abandoned), as on Stripe.
+ALWAYS_UPDATABLE = frozenset({"metadata", "description", "receipt_email", "shipping", "transfer_group"})
+
+
 def update(intent: PaymentIntent, command: UpdateIntent, *, now: int, country: str = "US"
            ) -> tuple[PaymentIntent, list[DomainEvent]]:
-    if intent.status not in UPDATABLE:
+    touched = set(command.changes) | ({"metadata"} if command.metadata is not None else set())
+    if intent.status not in UPDATABLE and not touched <= ALWAYS_UPDATABLE:
         raise InvalidRequest(
             f"This PaymentIntent's parameters cannot be updated because it has a status of {intent.status}. "
             f"You can only update a PaymentIntent with one of the following statuses: "
@@ -220,14 +228,12 @@ def update(intent: PaymentIntent, command: UpdateIntent, *, now: int, country: s
         types = changes.get("payment_method_types", intent.payment_method_types)
         merged = {**intent.payment_method_options, **(changes["payment_method_options"] or {})}
         changes["payment_method_options"] = _method_options(merged, types)
-    if "payment_method" in changes and intent.status == REQUIRES_PAYMENT_METHOD and changes["payment_method"]:
-        changes["status"] = REQUIRES_CONFIRMATION
-    previous = _snapshot(intent, changes)
-    changed = {key: value for key, value in changes.items() if previous[key] != value}
-    if not changed:
+    if changes.get("payment_method") and changes["payment_method"] != intent.payment_method:
+        # A new payment method always needs a new confirmation (and voids a pending redirect).
+        changes.update(status=REQUIRES_CONFIRMATION, next_action=None, deadline=None, attempt=None)
+    if all(getattr(intent, key) == value for key, value in changes.items()):
         return intent, []
-    # Stripe sends no event for a merchant's own update.
-    return replace(intent, **changed), []
+    return _transition(intent, None, **changes)  # Stripe sends no event for a merchant's own update
 
 
 def cancel(intent: PaymentIntent, reason: str | None, *, now: int) -> tuple[PaymentIntent, list[DomainEvent]]:
@@ -238,11 +244,8 @@ def cancel(intent: PaymentIntent, reason: str | None, *, now: int) -> tuple[Paym
             "PaymentIntent with one of the following statuses may be canceled: "
             f"{', '.join(sorted(CANCELABLE))}.",
             code="payment_intent_unexpected_state", extra={"payment_intent": intent.id})
-    changes = dict(status=CANCELED, canceled_at=now, cancellation_reason=reason, next_action=None,
-                   amount_capturable=0, deadline=None)
-    previous = _snapshot(intent, changes)
-    canceled = replace(intent, **changes)
-    return canceled, [DomainEvent("payment_intent.canceled", canceled, previous)]
+    return _transition(intent, "payment_intent.canceled", status=CANCELED, canceled_at=now,
+                       cancellation_reason=reason, next_action=None, amount_capturable=0, deadline=None)
 
 
 # ---- the Amazon Pay redirect flow ---------------------------------------------------------
@@ -323,9 +326,7 @@ def require_action(intent: PaymentIntent, command: Confirm, *, payment_method: s
     if command.payment_method_options is not None:
         changes["payment_method_options"] = _method_options(
             {**intent.payment_method_options, **command.payment_method_options}, intent.payment_method_types)
-    previous = _snapshot(intent, changes)
-    updated = replace(intent, **changes)
-    return updated, [DomainEvent("payment_intent.requires_action", updated, previous)]
+    return _transition(intent, "payment_intent.requires_action", **changes)
 
 
 def authorize(intent: PaymentIntent, *, charge_id: str, now: int) -> tuple[PaymentIntent, list[DomainEvent]]:
@@ -339,9 +340,7 @@ def authorize(intent: PaymentIntent, *, charge_id: str, now: int) -> tuple[Payme
         changes = dict(status=SUCCEEDED, amount_received=intent.amount, latest_charge=charge_id,
                        next_action=None, deadline=None)
         kind = "payment_intent.succeeded"
-    previous = _snapshot(intent, changes)
-    updated = replace(intent, **changes)
-    return updated, [DomainEvent(kind, updated, previous)]
+    return _transition(intent, kind, **changes)
 
 
 def fail_attempt(intent: PaymentIntent, *, payment_method: dict, reason: str, now: int
@@ -355,11 +354,8 @@ def fail_attempt(intent: PaymentIntent, *, payment_method: dict, reason: str, no
         "payment_method": payment_method,
         "type": "invalid_request_error",
     }
-    changes = dict(status=REQUIRES_PAYMENT_METHOD, payment_method=None, next_action=None,
-                   last_payment_error=error, deadline=None)
-    previous = _snapshot(intent, changes)
-    updated = replace(intent, **changes)
-    return updated, [DomainEvent("payment_intent.payment_failed", updated, previous)]
+    return _transition(intent, "payment_intent.payment_failed", status=REQUIRES_PAYMENT_METHOD,
+                       payment_method=None, next_action=None, last_payment_error=error, deadline=None)
 
 
 def capture(intent: PaymentIntent, amount: int | None, *, now: int) -> tuple[PaymentIntent, list[DomainEvent]]:
@@ -375,20 +371,15 @@ def capture(intent: PaymentIntent, amount: int | None, *, now: int) -> tuple[Pay
             f"The amount_to_capture must be a positive integer no greater than the capturable amount "
             f"({intent.amount_capturable}).", code="amount_too_large" if amount > 0 else "parameter_invalid_integer",
             param="amount_to_capture")
-    changes = dict(status=SUCCEEDED, amount_received=amount, amount_capturable=0, deadline=None)
-    previous = _snapshot(intent, changes)
-    updated = replace(intent, **changes)
-    return updated, [DomainEvent("payment_intent.succeeded", updated, previous)]
+    return _transition(intent, "payment_intent.succeeded", status=SUCCEEDED, amount_received=amount,
+                       amount_capturable=0, deadline=None)
 
 
 def expire_hold(intent: PaymentIntent, *, now: int) -> tuple[PaymentIntent, list[DomainEvent]]:
     """Uncaptured after 7 days: Amazon Pay releases the hold and the intent is canceled."""
     _expect(intent, REQUIRES_CAPTURE, "expire")
-    changes = dict(status=CANCELED, canceled_at=now, cancellation_reason="automatic", amount_capturable=0,
-                   deadline=None)
-    previous = _snapshot(intent, changes)
-    updated = replace(intent, **changes)
-    return updated, [DomainEvent("payment_intent.canceled", updated, previous)]
+    return _transition(intent, "payment_intent.canceled", status=CANCELED, canceled_at=now,
+                       cancellation_reason="automatic", amount_capturable=0, deadline=None)
 
 
 def due(intent: PaymentIntent, now: int) -> bool:

@@ -139,6 +139,8 @@ class PaymentIntents:
         async def change(tx: Tx, now: int):
             intent, events = await self._current(tx, caller, intent_id, now)
             updated, more = pi.update(intent, command, now=now, country=caller.country)
+            if intent.attempt and updated.attempt is None:  # a new payment method voids the page
+                await repo.close_authorization(tx, intent.attempt, "canceled")
             if updated is not intent or events:
                 await repo.update_intent(tx, caller.account_id, updated)
             return updated, events + more

@@ -80,6 +80,11 @@ def decode(pairs: list[tuple[str, str]]) -> dict:
                 if last:
                     node.append(value)
                     break
+                # As Rack (behind Stripe's API) does: ``a[][x]=1&a[][y]=2`` fill one hash; a key
+                # already present in the last hash starts the next one.
+                if node and isinstance(node[-1], dict) and parts[index + 1] not in node[-1]:
+                    node = node[-1]
+                    continue
                 child = {}
                 node.append(child)
                 node = child
@@ -117,7 +122,7 @@ def as_list(value):
     """A list parameter in either style: a list, or a dict whose keys are all indexes."""
     if isinstance(value, list):
         return value
-    if isinstance(value, dict) and value and all(k.isdigit() and len(k) < 6 for k in value):
+    if isinstance(value, dict) and value and all(k.isascii() and k.isdigit() and len(k) < 6 for k in value):
         return [value[k] for k in sorted(value, key=int)]
     return None
 

@@ -13,8 +13,9 @@ from ..domain.errors import InvalidRequest, missing_param
 from ..domain.metadata import KEY_MAX_LENGTH as METADATA_KEY_MAX, MAX_KEYS as METADATA_MAX_KEYS, VALUE_MAX_LENGTH as METADATA_VALUE_MAX
 from .forms import as_list
 
-_INT = re.compile(r"-?\d{1,19}\Z")
+_INT = re.compile(r"-?[0-9]{1,19}\Z")
 INT64_MAX = 2**63 - 1
+INT64_MIN = -(2**63)
 
 
 
@@ -72,7 +73,7 @@ class Params:
         value = self.str(key, required=required)
         if value is None:
             return None
-        if not _INT.match(value) or int(value) > maximum:
+        if not _INT.match(value) or not INT64_MIN <= int(value) <= maximum:
             raise InvalidRequest(f"Invalid integer: {value[:100]}", code="parameter_invalid_integer",
                                  param=self.name(key))
         number = int(value)
@@ -143,13 +144,13 @@ class Params:
             return {}
         if not isinstance(value, dict):
             raise InvalidRequest("Invalid metadata: must be a hash of keys and values.",
-                                 code="parameter_invalid_string", param=key)
+                                 code="parameter_invalid_string", param=self.name(key))
         if len(value) > METADATA_MAX_KEYS:
             raise InvalidRequest(f"Invalid metadata: metadata can have at most {METADATA_MAX_KEYS} keys.",
-                                 param=key)
+                                 param=self.name(key))
         changes: dict[str, str | None] = {}
         for meta_key, meta_value in value.items():
-            param = f"{key}[{meta_key}]"
+            param = f"{self.name(key)}[{meta_key}]"
             if not isinstance(meta_value, str):
                 raise InvalidRequest(f"Invalid value for {param}: metadata values must be strings.",
                                      param=param)
