@@ -107,12 +107,31 @@ def postgres_available() -> str | None:
 
 
 def fresh_postgres_url() -> str:
-    """A clean schema on the test server, dropped and recreated."""
+    """A new, empty database on the test server, of its own (dropped at the end of the session)."""
+    import uuid
+
     import psycopg
+    name = f"kassa_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
-        connection.execute("DROP SCHEMA public CASCADE")
-        connection.execute("CREATE SCHEMA public")
-    return POSTGRES_URL
+        connection.execute(f'CREATE DATABASE "{name}"')
+    _CREATED_DATABASES.append(name)
+    base, _, _ = POSTGRES_URL.rpartition("/")
+    return f"{base}/{name}"
+
+
+_CREATED_DATABASES: list[str] = []
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not _CREATED_DATABASES:
+        return
+    import psycopg
+    try:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+            for name in _CREATED_DATABASES:
+                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    except Exception:  # noqa: BLE001 - cleanup only
+        pass
 
 
 def pytest_addoption(parser):

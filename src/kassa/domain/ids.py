@@ -1,15 +1,20 @@
 """Object ids: a prefix and a random base62 string, as Stripe's are."""
 
 import hashlib
-import secrets
+import os
 import string
 
 _ALPHABET = string.ascii_letters + string.digits
+_UNBIASED = 62 * 4  # bytes below this map evenly onto the 62 characters
 
 
 def random_base62(length: int = 24) -> str:
-    """A random string of `length` base62 characters from the system's CSPRNG."""
-    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+    """A random string of `length` base62 characters from the system's CSPRNG (os.urandom),
+    without modulo bias: bytes of 248 and above are dropped."""
+    chars: list[str] = []
+    while len(chars) < length:
+        chars += [_ALPHABET[byte % 62] for byte in os.urandom(length + 8) if byte < _UNBIASED]
+    return "".join(chars[:length])
 
 
 def new_id(prefix: str, length: int = 24) -> str:

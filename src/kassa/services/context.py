@@ -12,7 +12,7 @@ class Seal(Protocol):
     """Given by the wire edge: renders the result and stores it for idempotent replay, inside
     the unit of work that produced it, so the response and the change commit together."""
 
-    async def __call__(self, tx: Tx, result: Any) -> Any: ...
+    async def __call__(self, tx: Tx, result: Any, rendered: dict | None = None) -> Any: ...
 
 
 @dataclass(slots=True)

@@ -36,10 +36,16 @@ class Runner:
         self.render = render
         self.previous = previous
 
-    def event_rows(self, caller: Caller, events: list[DomainEvent], now: int) -> list[dict[str, Any]]:
+    def event_rows(self, caller: Caller, events: list[DomainEvent], now: int,
+                   rendered: dict[int, dict] | None = None) -> list[dict[str, Any]]:
+        """Event rows; `rendered` collects each object's JSON (by identity) for reuse in the unit."""
         rows = []
+        rendered = {} if rendered is None else rendered
         for event in events:
-            data: dict[str, Any] = {"object": self.render(event.object)}
+            body_of_object = rendered.get(id(event.object))
+            if body_of_object is None:
+                body_of_object = rendered[id(event.object)] = self.render(event.object)
+            data: dict[str, Any] = {"object": body_of_object}
             if event.previous_attributes:
                 data["previous_attributes"] = self.previous(event.previous_attributes)
             event_id = new_id("evt")
@@ -60,10 +66,11 @@ class Runner:
         async def unit(tx: Tx):
             now = await account_now(tx, caller)
             result, events = await change(tx, now)
+            rendered: dict[int, dict] = {}
             if events:
-                await repo.insert_events(tx, caller.account_id, self.event_rows(caller, events, now))
+                await repo.insert_events(tx, caller.account_id, self.event_rows(caller, events, now, rendered))
             if caller.seal is not None:
-                return await caller.seal(tx, result)
+                return await caller.seal(tx, result, rendered.get(id(result)))
             return result
 
         return await self.db.write(unit)

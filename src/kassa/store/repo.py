@@ -70,12 +70,11 @@ _INTENT_COLUMNS = "id, account_id, livemode, created, status, amount, currency, 
 
 
 def _intent_row(account_id: str, intent: PaymentIntent) -> dict[str, Any]:
-    record = intent.to_record()
     return {
         "id": intent.id, "account_id": account_id, "livemode": intent.livemode, "created": intent.created,
         "status": intent.status, "amount": intent.amount, "currency": intent.currency,
         "customer": intent.customer, "metadata": _json(intent.metadata), "deadline": intent.deadline,
-        "data": _json(record),
+        "data": orjson.dumps(intent).decode(),  # orjson writes the (slotted) dataclass's fields
     }
 
 
@@ -170,13 +169,13 @@ async def page_intents(tx: Tx, account_id: str, livemode: bool, *, limit: int,
 async def insert_object(tx: Tx, table: str, account_id: str, obj, **columns) -> None:
     """Insert an object of a simple table (payment_methods, charges, refunds)."""
     row = {"id": obj.id, "account_id": account_id, "livemode": obj.livemode, "created": obj.created,
-           "data": _json(obj.to_record()), **columns}
+           "data": orjson.dumps(obj).decode(), **columns}
     names = ", ".join(row)
     await tx.run(f"INSERT INTO {table} ({names}) VALUES ({', '.join(':' + n for n in row)})", row)
 
 
 async def update_object(tx: Tx, table: str, account_id: str, obj, **columns) -> None:
-    row = {"data": _json(obj.to_record()), **columns}
+    row = {"data": orjson.dumps(obj).decode(), **columns}
     sets = ", ".join(f"{name} = :{name}" for name in row)
     await tx.run(f"UPDATE {table} SET {sets} WHERE id = :id AND account_id = :account_id",
                  {**row, "id": obj.id, "account_id": account_id})

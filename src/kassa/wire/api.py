@@ -91,9 +91,9 @@ class Api:
             self.keys[digest] = record
         return record
 
-    async def present(self, tx: Tx, call: Call, obj: Any) -> dict:
+    async def present(self, tx: Tx, call: Call, obj: Any, rendered: dict | None = None) -> dict:
         """The JSON of a result for this caller: rendered, reduced for publishable keys, expanded."""
-        body = obj if isinstance(obj, dict) else render(obj)
+        body = obj if isinstance(obj, dict) else rendered if rendered is not None else render(obj)
         if call.caller.publishable and body.get("object") == "payment_intent":
             body = publishable_view(body)
         if call.expand:
@@ -110,6 +110,8 @@ class Api:
                 record = await self.authenticate(request.headers.get("authorization"))
                 if record.kind == "publishable" and not publishable:
                     raise auth.publishable_not_allowed()
+                if any("\x00" in value for value in request.path_params.values()):
+                    raise FormError("Invalid request: the URL may not contain NUL characters (%00).")
                 pairs = await self._pairs(request)
                 params = Params(decode(pairs))
                 caller = Caller(record.account_id, record.livemode, record.kind, record.country,
@@ -163,8 +165,8 @@ class Api:
         return run
 
     def _sealer(self, call: Call, print_: str | None):
-        async def seal(tx: Tx, result: Any) -> Sealed:
-            body = orjson.dumps(await self.present(tx, call, result))
+        async def seal(tx: Tx, result: Any, rendered: dict | None = None) -> Sealed:
+            body = orjson.dumps(await self.present(tx, call, result, rendered))
             if print_ is not None:
                 caller = call.caller
                 await repo.save_idempotent(tx, caller.account_id, caller.livemode, caller.idempotency_key,

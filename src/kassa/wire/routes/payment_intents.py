@@ -18,6 +18,8 @@ from ..params import Params
 from ..render import render
 
 STATEMENT_DESCRIPTOR_MAX = 22
+# The customer is stored in its own column, String(64): longer values must be refused, not crash.
+CUSTOMER_MAX_LENGTH = tables.payment_intents.c.customer.type.length
 
 
 def _method_options(params: Params) -> dict | None:
@@ -84,7 +86,7 @@ def _create_command(params: Params, confirming: bool = False) -> pi.CreateIntent
         confirmation_method=params.enum("confirmation_method", pi.CONFIRMATION_METHODS),
         payment_method_options=None if confirming else _method_options(params),
         description=params.str("description", max_length=1000),
-        customer=params.str("customer"),
+        customer=params.str("customer", max_length=CUSTOMER_MAX_LENGTH),
         metadata={k: v for k, v in (params.metadata() or {}).items() if v is not None},
         receipt_email=None if confirming else _email(params),
         setup_future_usage=None if confirming else params.enum("setup_future_usage", pi.SETUP_FUTURE_USAGE),
@@ -107,7 +109,7 @@ def _update_command(params: Params) -> pi.UpdateIntent:
         changes["currency"] = money.validate_currency(params.str("currency", required=True))
     for name in _UPDATABLE_STRINGS:
         if params.has(name):
-            changes[name] = params.str(name)
+            changes[name] = params.str(name, max_length=CUSTOMER_MAX_LENGTH if name == "customer" else 5000)
     if params.has("receipt_email"):
         changes["receipt_email"] = _email(params)
     if params.has("capture_method"):
@@ -283,7 +285,7 @@ def _page_cursor(page: str | None) -> int | None:
         return None
     try:
         seq = orjson.loads(bytes.fromhex(page))["seq"]
-        if not isinstance(seq, int):
+        if not isinstance(seq, int) or isinstance(seq, bool) or not -2**63 <= seq < 2**63:
             raise ValueError
         return seq
     except (ValueError, KeyError, TypeError, orjson.JSONDecodeError):
