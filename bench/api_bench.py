@@ -26,13 +26,13 @@ def measure(url: str, ids_file: Path, seconds: int, connections: int) -> tuple:
     return create, retrieve
 
 
-def kassa_run(stored: int, seconds: int, connections: int, workdir: Path):
-    path = workdir / f"kassa-{stored}.sqlite3"
+def kassa_run(stored: int, seconds: int, connections: int, workdir: Path, name: str):
+    path = workdir / f"kassa-{name}.sqlite3"
     database = f"sqlite:///{path}"
     process, url = start_kassa(database)
     stop(process)  # schema and account exist now; fill the table while no server runs
     sample = seed_sqlite(str(path), account_of(str(path)), stored)
-    ids_file = workdir / f"ids-{stored}.txt"
+    ids_file = workdir / f"ids-{name}.txt"
     ids_file.write_text("\n".join(sample) + "\n")
     process, url = start_kassa(database)
     try:
@@ -63,8 +63,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
-        rows = [("kassa, 1,000 stored", *kassa_run(1_000, args.seconds, args.connections, workdir)),
-                (f"kassa, {args.large:,} stored", *kassa_run(args.large, args.seconds, args.connections, workdir)),
+        rows = [("kassa, 1,000 stored", *kassa_run(1_000, args.seconds, args.connections, workdir, "small")),
+                (f"kassa, {args.large:,} stored",
+                 *kassa_run(args.large, args.seconds, args.connections, workdir, "large")),
                 ("baseline (bare Starlette + 1 row)", *baseline_run(args.seconds, args.connections, workdir))]
     print(f"\n{args.connections} connections, {args.seconds} s each, one process, SQLite synchronous=FULL\n")
     print(f"{'run':36} {'creates/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'retrieves/s':>12} {'p50 ms':>8} "

@@ -72,7 +72,7 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(url: str, script: str, *, connections: int = 32, seconds: int = 10, threads: int = 2,
+def wrk(url: str, script: str, *, connections: int = 32, seconds: int = 10, threads: int = 1,
         env: dict | None = None) -> Result:
     """Run wrk with a Lua script (given as text) and parse throughput, latency and errors."""
     if not shutil.which("wrk"):

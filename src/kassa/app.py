@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 
 from starlette.applications import Starlette
@@ -101,6 +102,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
+        # Long-lived start-up objects leave the collector's view, and collections come less often:
+        # a full collection over a large heap is a latency spike for every request in flight.
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(20_000, 20, 20)
         sweep = asyncio.create_task(services.sweeper.run_forever())
         try:
             yield

@@ -64,10 +64,16 @@ class SqliteDatabase:
         # synchronous=FULL fsyncs the WAL at every commit: acknowledged writes survive a power loss.
         synchronous = "FULL" if durable else "NORMAL"
         self._writer = _connect(path, synchronous)
+        # Checkpoints run apart (see `_checkpoint`), so that no commit waits for one.
+        self._writer.execute("PRAGMA wal_autocheckpoint=0")
         self._reader = _connect(path, synchronous)
+        self._checkpointer = _connect(path, synchronous)
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kassa-sqlite-commit")
+        self._checkpoint_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kassa-sqlite-checkpoint")
         self._queue: list[tuple] = []
         self._flushing = False
+        self._commits_since_checkpoint = 0
+        self._checkpointing = False
 
     async def read(self, unit):
         return await unit(_SqliteTx(self._reader))
@@ -107,6 +113,9 @@ class SqliteDatabase:
                     connection.execute("RELEASE unit")
                     outcomes.append((future, result, None))
             await loop.run_in_executor(self._thread, connection.execute, "COMMIT")
+            self._commits_since_checkpoint += 1
+            if self._commits_since_checkpoint >= 200 and not self._checkpointing:
+                self._checkpoint(loop)
         except BaseException as error:  # the batch did not commit: nobody is acknowledged
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
@@ -122,9 +131,25 @@ class SqliteDatabase:
             else:
                 future.set_exception(error)
 
+    def _checkpoint(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Copy the WAL back into the database on another thread and connection. PASSIVE never
+        blocks writers; the WAL is reused from the start once readers have moved on."""
+        self._checkpointing = True
+        self._commits_since_checkpoint = 0
+
+        def run() -> None:
+            try:
+                self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            finally:
+                self._checkpointing = False
+
+        loop.run_in_executor(self._checkpoint_thread, run)
+
     async def close(self) -> None:
         while self._flushing:
             await asyncio.sleep(0.01)
         self._thread.shutdown(wait=True)
+        self._checkpoint_thread.shutdown(wait=True)
         self._writer.close()
         self._reader.close()
+        self._checkpointer.close()

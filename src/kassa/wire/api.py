@@ -110,7 +110,7 @@ class Api:
                 record = await self.authenticate(request.headers.get("authorization"))
                 if record.kind == "publishable" and not publishable:
                     raise auth.publishable_not_allowed()
-                if any("\x00" in value for value in request.path_params.values()):
+                if any("\x00" in value for value in request.path_params.values()):  # ids: as for parameters
                     raise FormError("Invalid request: the URL may not contain NUL characters (%00).")
                 pairs = await self._pairs(request)
                 params = Params(decode(pairs))
@@ -191,4 +191,7 @@ class Api:
                 raise FormError("Invalid request: kassa, like Stripe, takes form-encoded bodies "
                                 "(Content-Type: application/x-www-form-urlencoded).")
             pairs += parse_pairs(body)
+        if any("\x00" in key or "\x00" in value for key, value in pairs):
+            # No text column can store a NUL (PostgreSQL refuses it in any text parameter).
+            raise FormError("Invalid request: the parameters may not contain NUL characters (%00).")
         return pairs

@@ -17,12 +17,9 @@ class FormError(InvalidRequest):
 
 def _unquote(raw: bytes) -> str:
     try:
-        text = unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
+        return unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8")
     except UnicodeDecodeError:
         raise FormError("Invalid request: the parameters are not valid UTF-8 after URL decoding.") from None
-    if "\x00" in text:  # no database text column can hold it (PostgreSQL refuses it outright)
-        raise FormError("Invalid request: the parameters may not contain NUL characters (%00).")
-    return text
 
 
 def parse_pairs(raw: bytes | str) -> list[tuple[str, str]]:

@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import String, and_, func, literal, not_, or_
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
 
 RESOURCE = "payment_intents"
@@ -203,8 +204,33 @@ def _fold(text: str) -> str:
     return text.translate(_ASCII_LOWER)
 
 
+class _MetadataValue(ColumnElement):
+    """The text of ``metadata[key]``, NULL when the key is absent."""
+
+    inherit_cache = False
+    type = String()
+
+    def __init__(self, column: ColumnElement, metadata_key: str):
+        self.column = column
+        self.metadata_key = metadata_key
+
+
+@compiles(_MetadataValue)
+def _metadata_value(element: _MetadataValue, compiler, **kw) -> str:
+    return compiler.process(element.column[element.metadata_key].as_string(), **kw)
+
+
+@compiles(_MetadataValue, "sqlite")
+def _metadata_value_sqlite(element: _MetadataValue, compiler, **kw) -> str:
+    # A SQLite JSON path cannot quote a key holding a double quote ('$."a"b"' is an error, not a
+    # miss), so the key is looked up among the object's keys rather than through a path.
+    column = compiler.process(element.column, **kw)
+    key = compiler.process(literal(element.metadata_key, String()), **kw)
+    return f"(SELECT value FROM json_each({column}) WHERE key = {key})"
+
+
 def _clause_sql(clause: Clause, columns: Mapping[str, ColumnElement], metadata_column: ColumnElement) -> ColumnElement[bool]:
-    target = metadata_column[clause.key].as_string() if clause.field == "metadata" else columns[clause.field]
+    target = _MetadataValue(metadata_column, clause.key) if clause.field == "metadata" else columns[clause.field]
     if clause.value is None:
         return target.is_not(None) if clause.negated else target.is_(None)
     if clause.op != ":":
