@@ -126,7 +126,7 @@ SEEDED_IDS = {
     "{payment_method}": ["@pm"], "{charge}": ["@charge"], "{refund}": ["@refund"], "{event}": ["@event"],
     "{webhook_endpoint}": ["@webhook"],
 }
-SEEDED = sorted({name for names in SEEDED_IDS.values() for name in names} | {"@secret1"}, key=len, reverse=True)
+SEEDED = sorted({name for names in SEEDED_IDS.values() for name in names} | {"@secret1"})
 
 # Paths served to browsers, not API endpoints (left out of the unknown-path test).
 NON_API_PREFIXES = ("/amazon_pay/", "/v3/")
@@ -190,9 +190,9 @@ class Probe:
         return "bad", BAD_AUTHORIZATION[auth]
 
     def resolve(self, text: str) -> str:
-        """Seeded objects are named @open, @canceled, … in generated values."""
-        for name, value in self.seeded.items():
-            text = text.replace(name, value)
+        """Seeded objects are named @open1, @canceled, … in generated values and paths."""
+        for name in sorted(self.seeded, key=len, reverse=True):
+            text = text.replace(name, self.seeded[name])
         return text
 
     def send(self, method: str, path: str, *, query: bytes = b"", body=None, auth: str = "secret",
@@ -208,7 +208,8 @@ class Probe:
             headers["Idempotency-Key"] = idempotency_key
         url = request_url(self.server.url, self.resolve(path), query)
         shown_body = body if isinstance(body, bytes) else b"<streamed>" if body is not None else b""
-        described = (f"{method} {url.raw_path[:600]!r} auth={auth} headers={ {k: v for k, v in headers.items() if k != 'Authorization'} } "
+        shown_headers = {name: value for name, value in headers.items() if name != "Authorization"}
+        described = (f"{method} {url.raw_path[:600]!r} auth={auth} headers={shown_headers} "
                      f"body({len(shown_body)} bytes)={shown_body[:600]!r}")
         with contextlib.suppress(InvalidArgument):  # outside a hypothesis test
             note(described)
@@ -240,6 +241,7 @@ def server_trace(server, request_id: str | None) -> str:
 
 def check(response: httpx.Response, server, described: str, *, endpoint: Endpoint | None, key: str,
           idempotency_key=None) -> None:
+    """The oracle (see the module's docstring); `key` is secret, publishable, none or bad."""
     status = response.status_code
     request_id = response.headers.get("request-id")
     what = f"{described}\n  -> {status} {response.headers.get('content-type')} {response.text[:800]!r}"
@@ -356,7 +358,7 @@ ids = st.one_of(
 emails = st.one_of(st.sampled_from(["a@b.co", "@b.co", "a@", "a b@c.d", "a@@b", "ü@ü.de", "a@b.co" * 200]),
                    strings)
 
-# metadata keys chosen to walk into the seeded intent's metadata ({"a": …, "order": …, "a.b": …})
+# metadata keys chosen to walk into a seeded intent's metadata ({"a", "order", "a.b", 'a"b'})
 META_KEYS = ["a", "order", "a.b", 'a"b', 'a"', '"', "a\\", "a'b", "a b", "é", "$", "[0]", "a]", "*", "a\x00",
              "x" * 40, "x" * 41, ""]
 
@@ -848,28 +850,35 @@ NASTY_STRINGS = ["a\x00b", "x" * 65, "x" * 256, "x" * 5001, "\u00e9" * 65, "\U00
                  "'\"\\%_*$.[]", "-9223372036854775809", "9223372036854775807", "-1"]
 
 
+NASTY_VALUES = {"query": NASTY_QUERIES}  # more values for some parameters
+
+
 def nasty_requests(probe) -> list[tuple[Endpoint, str, list]]:
     """Each live endpoint's valid request with one parameter (or the id in its path) replaced by each
     nasty value, in every form the parameter takes (a value, a list item, a metadata key and value)."""
     requests = []
     for endpoint in probe.live:
-        default_path = re.sub(r"\{\w+\}", lambda m: SEEDED_IDS[m.group()][0], endpoint.path)
-        for placeholder in re.findall(r"\{\w+\}", endpoint.path):
-            for value in NASTY_STRINGS:
-                requests.append((endpoint, endpoint.path.replace(placeholder, quote(value, safe=""), 1)
-                                 .replace("{", "").replace("}", ""), list(endpoint.valid)))
+        placeholders = re.findall(r"\{\w+\}", endpoint.path)
+
+        def fill(nasty_placeholder: str | None = None, value: str = "") -> str:
+            path = endpoint.path
+            for placeholder in placeholders:
+                path = path.replace(placeholder, quote(value, safe="") if placeholder == nasty_placeholder
+                                    else SEEDED_IDS[placeholder][0])
+            return path
+
+        for placeholder in placeholders:
+            requests += [(endpoint, fill(placeholder, value), list(endpoint.valid)) for value in NASTY_STRINGS]
         for name in endpoint.params:
             base = [pair for pair in endpoint.valid if pair[0].split("[")[0] != name.split("[")[0]]
-            for value in NASTY_STRINGS:
+            for value in NASTY_STRINGS + NASTY_VALUES.get(name, []):
                 if name == "metadata":
                     variants = [[("metadata[k]", value)], [(f"metadata[{value[:40]}]", "v")]]
                 elif name in LIST_PARAMS:
                     variants = [[(f"{name}[0]", value)], [(f"{name}[]", value)]]
-                elif name == "query" and value == NASTY_STRINGS[0]:
-                    variants = [[(name, query)] for query in NASTY_QUERIES + [value]]
                 else:
                     variants = [[(name, value)]]
-                requests += [(endpoint, default_path, base + variant) for variant in variants]
+                requests += [(endpoint, fill(), base + variant) for variant in variants]
     return requests
 
 
@@ -880,13 +889,11 @@ def test_every_parameter_takes_nasty_values(probe):
     failures = []
     for endpoint, path, pairs in nasty_requests(probe):
         pairs = [(key, probe.resolve(value)) for key, value in pairs]
-        fresh = {}
-        if "{intent}" in endpoint.path:  # a fresh intent each time: updates and cancels change them
-            fresh_intent = probe.client.post(probe.server.url + "/v1/payment_intents",
-                                             data={"amount": "1099", "currency": "usd"},
-                                             headers={"Authorization": f"Bearer {probe.keys.secret}"}).json()
-            fresh = {"@open1": fresh_intent["id"]}
-        path = path.replace("@open1", fresh.get("@open1", "@open1"))
+        if "@open1" in path:  # a fresh intent each time: updates and cancels change it
+            fresh = probe.client.post(probe.server.url + "/v1/payment_intents", data={"amount": "1099", "currency": "usd"},
+                                      headers={"Authorization": f"Bearer {probe.keys.secret}"})
+            assert fresh.status_code == 200, fresh.text
+            path = path.replace("@open1", fresh.json()["id"])
         try:
             if endpoint.method == "GET":
                 probe.send("GET", path, query=join(pairs), endpoint=endpoint)
@@ -896,9 +903,10 @@ def test_every_parameter_takes_nasty_values(probe):
         except AssertionError as failure:
             failures.append(str(failure).split("\nassert")[0])
     if failures:
-        def summary(failure: str) -> str:
+        def summary(failure: str) -> str:  # the request, the status, the server's exception
             lines = failure.splitlines()
+            status = lines[1].strip()[:6] if len(lines) > 1 else ""
             errors = [line.strip() for line in lines if re.match(r"\s*[\w.]+(Error|Exception)\b", line)]
-            return f"{lines[0][:300]}  {lines[1].strip()[:12] if len(lines) > 1 else ''} {errors[-1][:200] if errors else ''}"
+            return f"{lines[0][:300]} {status} {errors[-1][:200] if errors else ''}"
         pytest.fail(f"{len(failures)} failures:\n" + "\n".join(map(summary, failures))
                     + "\n\nThe first in full:\n" + "\n\n".join(failures[:3]), pytrace=False)

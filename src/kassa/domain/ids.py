@@ -8,12 +8,37 @@ _ALPHABET = string.ascii_letters + string.digits
 _UNBIASED = 62 * 4  # bytes below this map evenly onto the 62 characters
 
 
+class _RandomPool:
+    """Bytes from os.urandom, fetched 16 KiB at a time: one getrandom() call serves hundreds of
+    ids (each call costs tens of microseconds on some virtual machines). Refilled after a fork."""
+
+    def __init__(self) -> None:
+        self._buffer = b""
+        self._offset = 0
+
+    def reset(self) -> None:
+        self._buffer = b""
+        self._offset = 0
+
+    def take(self, count: int) -> bytes:
+        if self._offset + count > len(self._buffer):
+            self._buffer = os.urandom(max(16384, count))
+            self._offset = 0
+        chunk = self._buffer[self._offset:self._offset + count]
+        self._offset += count
+        return chunk
+
+
+_pool = _RandomPool()
+os.register_at_fork(after_in_child=_pool.reset)  # a child never reuses its parent's bytes
+
+
 def random_base62(length: int = 24) -> str:
-    """A random string of `length` base62 characters from the system's CSPRNG (os.urandom),
-    without modulo bias: bytes of 248 and above are dropped."""
+    """A random string of `length` base62 characters from the system's CSPRNG, without modulo
+    bias: bytes of 248 and above are dropped."""
     chars: list[str] = []
     while len(chars) < length:
-        chars += [_ALPHABET[byte % 62] for byte in os.urandom(length + 8) if byte < _UNBIASED]
+        chars += [_ALPHABET[byte % 62] for byte in _pool.take(length + 8) if byte < _UNBIASED]
     return "".join(chars[:length])
 
 

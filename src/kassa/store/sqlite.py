@@ -64,6 +64,7 @@ class SqliteDatabase:
         # synchronous=FULL fsyncs the WAL at every commit: acknowledged writes survive a power loss.
         synchronous = "FULL" if durable else "NORMAL"
         self._writer = _connect(path, synchronous)
+        self._writer.execute("PRAGMA busy_timeout=0")  # see _begin
         # Checkpoints run apart (see `_checkpoint`), so that no commit waits for one.
         self._writer.execute("PRAGMA wal_autocheckpoint=0")
         self._reader = _connect(path, synchronous)
@@ -99,7 +100,7 @@ class SqliteDatabase:
         connection = self._writer
         outcomes = []
         try:
-            await loop.run_in_executor(self._thread, connection.execute, "BEGIN IMMEDIATE")
+            await self._begin(loop)
             tx = _SqliteTx(connection)
             for unit, future in batch:
                 connection.execute("SAVEPOINT unit")
@@ -130,6 +131,20 @@ class SqliteDatabase:
                 future.set_result(result)
             else:
                 future.set_exception(error)
+
+    async def _begin(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Take the write lock: at once on the loop when it is free (the usual case, one process),
+        else wait for it on the commit thread so that the loop never blocks."""
+        try:
+            self._writer.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) and "busy" not in str(error):
+                raise
+            self._writer.execute("PRAGMA busy_timeout=10000")
+            try:
+                await loop.run_in_executor(self._thread, self._writer.execute, "BEGIN IMMEDIATE")
+            finally:
+                self._writer.execute("PRAGMA busy_timeout=0")
 
     def _checkpoint(self, loop: asyncio.AbstractEventLoop) -> None:
         """Copy the WAL back into the database on another thread and connection. PASSIVE never

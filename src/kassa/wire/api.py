@@ -121,7 +121,7 @@ class Api:
                     key = request.headers.get("idempotency-key") if request.method == "POST" else None
                     if key is not None:
                         key = idempotency.check_key(key)
-                        print_ = idempotency.fingerprint(request.method, request.url.path, pairs)
+                        print_ = idempotency.fingerprint(request.method, request.scope["path"], pairs)
                         replay = await idempotency.find_replay(self.db, record.account_id, record.livemode,
                                                                key, print_)
                         if replay is not None:
@@ -156,7 +156,7 @@ class Api:
             except KassaError as error:
                 return error_response(error, request_id)
             except Exception:
-                log.exception("request %s failed: %s %s", request_id, request.method, request.url.path)
+                log.exception("request %s failed: %s %s", request_id, request.method, request.scope["path"])
                 return json_response(orjson.dumps(internal_error_body()), 500, request_id)
             finally:
                 if scope is not None:
