@@ -82,8 +82,21 @@ def build_routes(services: Services, settings: Settings) -> list[Route]:
         return json_response(b'{"status":"ok"}', 200, "req_" + random_base62(14))
 
     routes.append(Route("/healthz", healthz, methods=["GET"]))
+    routes.append(Route("/v1/{path:path}", preflight, methods=["OPTIONS"]))
     routes += pages.routes(db, services.intents)
     return routes
+
+
+async def preflight(request: Request) -> Response:
+    """CORS preflight: browsers call the API from merchants' pages (publishable key and client
+    secret), as with Stripe, from any origin and without cookies. Every API answer carries
+    ``Access-Control-Allow-Origin: *`` (see wire.api.json_response)."""
+    return Response(status_code=204, headers={
+        "Access-Control-Allow-Origin": "*",
+        "Access-Control-Allow-Methods": "GET, POST, DELETE",
+        "Access-Control-Allow-Headers": "Authorization, Content-Type, Idempotency-Key, Stripe-Version",
+        "Access-Control-Max-Age": "600",
+    })
 
 
 async def _not_found(request: Request, exc: HTTPException) -> Response:

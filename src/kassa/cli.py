@@ -75,6 +75,8 @@ def serve(
     publishable_key: Optional[str] = typer.Option(None, envvar="KASSA_PUBLISHABLE_KEY",
                                                   help="Pin the default account's test publishable key."),
     workers: int = typer.Option(1, min=1, help="Worker processes."),
+    proxy_headers: bool = typer.Option(False, "--proxy-headers",
+                                       help="Trust X-Forwarded-Proto/For from a proxy on 127.0.0.1."),
     log_level: str = typer.Option("warning", help="uvicorn log level."),
 ) -> None:
     """Run the API server."""
@@ -84,7 +86,7 @@ def serve(
     typer.echo(f"kassa listening on http://{host}:{port}")
     uvicorn.run("kassa.app:create_app", factory=True, host=host, port=port, workers=workers,
                 loop="uvloop", http="httptools", access_log=False, log_level=log_level,
-                server_header=False)
+                server_header=False, proxy_headers=proxy_headers)
 
 
 DEMO_SECRET_KEY = "sk_test_kassaDemoSecretKey0000000000000000"

@@ -56,7 +56,8 @@ class Call:
 
 def json_response(body: bytes, status: int, request_id: str, extra: dict[str, str] | None = None) -> Response:
     headers = {"Request-Id": request_id, "Stripe-Version": "2026-09-30.endive",
-               "Cache-Control": "no-cache, no-store", "X-Content-Type-Options": "nosniff"}
+               "Cache-Control": "no-cache, no-store", "X-Content-Type-Options": "nosniff",
+               "Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "Request-Id"}
     if extra:
         headers.update(extra)
     return Response(body, status, headers=headers, media_type=JSON)
