@@ -26,12 +26,14 @@ from .services.refunds import Refunds
 from .services.unit import Runner
 from .store import repo
 from .store.database import Database, open_database
-from .web import pages
+from .web import elements, pages
 from .wire import expand
 from .wire import render as render_module
 from .wire.api import Api, error_response, json_response
-from .wire.routes import objects, payment_intents, test_helpers
+from .services.events import Events, WebhookEndpoints
+from .wire.routes import events, objects, payment_intents, test_helpers
 from .workers.sweeper import Sweeper
+from .workers.webhooks import WebhookWorker
 
 
 class Services:
@@ -49,6 +51,11 @@ class Services:
         self.refund_objects = Objects(self.runner, "refunds", Refund, "refund", "refund")
         interval = float(os.environ.get("KASSA_SWEEP_INTERVAL", "1.0"))
         self.sweeper = Sweeper(db, self.intents, self.refunds, interval=interval)
+        self.events = Events(db)
+        self.endpoints = WebhookEndpoints(db)
+        self.webhooks = WebhookWorker(db, retry_base_seconds=settings.webhook_retry_base,
+                                      timeout=settings.webhook_timeout, interval=interval)
+        self.runner.on_deliveries = self.webhooks.wake
         self._register_expanders()
 
     def _register_expanders(self) -> None:
@@ -71,7 +78,8 @@ def build_routes(services: Services, settings: Settings) -> list[Route]:
     api = Api(db)
     table = (payment_intents.routes(api, services.intents, settings.public_url)
              + objects.routes(api, services.methods, services.charges, services.refund_objects, services.refunds)
-             + test_helpers.routes(api, services.sweeper.sweep))
+             + test_helpers.routes(api, services.sweeper.sweep)
+             + events.routes(api, services.events, services.endpoints))
     routes = [Route(path, endpoint, methods=[method]) for path, method, endpoint in table]
 
     async def healthz(request: Request) -> Response:
@@ -84,6 +92,7 @@ def build_routes(services: Services, settings: Settings) -> list[Route]:
     routes.append(Route("/healthz", healthz, methods=["GET"]))
     routes.append(Route("/v1/{path:path}", preflight, methods=["OPTIONS"]))
     routes += pages.routes(db, services.intents)
+    routes += elements.routes()
     return routes
 
 
@@ -120,16 +129,21 @@ def create_app(settings: Settings | None = None) -> Starlette:
         gc.collect()
         gc.freeze()
         gc.set_threshold(20_000, 20, 20)
-        sweep = asyncio.create_task(services.sweeper.run_forever())
+        workers = [asyncio.create_task(services.sweeper.run_forever()),
+                   asyncio.create_task(services.webhooks.run_forever())]
         try:
             yield
         finally:
-            sweep.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweep
+            for task in workers:
+                task.cancel()
+            for task in workers:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await services.webhooks.close()
             await db.close()
 
     app = Starlette(routes=build_routes(services, settings), lifespan=lifespan,
                     exception_handlers={HTTPException: _not_found})
+    app.router.redirect_slashes = False  # a stray slash is a Stripe-style 404, never a redirect
     app.state.services = services
     return app

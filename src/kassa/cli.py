@@ -1,10 +1,17 @@
-"""The `kassa` command: serve, accounts."""
+"""The `kassa` command: serve, demo, accounts."""
 
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import Optional
 
 import typer
@@ -19,6 +26,8 @@ app = typer.Typer(help="kassa: a self-hosted, Stripe-compatible payments server 
                   pretty_exceptions_enable=False)
 accounts_app = typer.Typer(help="Manage accounts and their API keys.", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
+events_app = typer.Typer(help="Events and their webhook deliveries.", no_args_is_help=True)
+app.add_typer(events_app, name="events")
 
 DatabaseOption = typer.Option(None, "--database", envvar="KASSA_DATABASE_URL",
                               help=f"Database URL (sqlite:///path or postgresql://…). Default: {DEFAULT_DATABASE}")
@@ -93,20 +102,103 @@ DEMO_SECRET_KEY = "sk_test_kassaDemoSecretKey0000000000000000"
 DEMO_PUBLISHABLE_KEY = "pk_test_kassaDemoPublishableKey000000000000"
 
 
+SHOP_APP = Path(__file__).resolve().parents[2] / "examples" / "shop" / "app.py"
+
+
+class DemoError(Exception):
+    """Why the demo could not start or stopped."""
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _wait_until_answering(processes: dict[str, subprocess.Popen], health: dict[str, str], timeout: float = 60) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    waiting = dict(health)
+    while waiting:
+        for name, process in processes.items():
+            if process.poll() is not None:
+                raise DemoError(f"{name} exited (status {process.returncode}) before it answered")
+        for name, url in list(waiting.items()):
+            try:
+                if httpx.get(url, timeout=1).status_code == 200:
+                    del waiting[name]
+            except httpx.HTTPError:
+                pass
+        if waiting and time.monotonic() > deadline:
+            raise DemoError(f"{', '.join(waiting)} did not answer within {timeout:.0f} s")
+        time.sleep(0.1)
+
+
+def _stop(processes: dict[str, subprocess.Popen]) -> None:
+    for process in processes.values():
+        if process.poll() is None:
+            process.terminate()
+    for process in processes.values():
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _sigterm(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 @app.command()
 def demo(
     port: int = typer.Option(4242, help="Port of the kassa API."),
+    shop_port: int = typer.Option(4243, help="Port of the demo shop."),
     database: Optional[str] = DatabaseOption,
 ) -> None:
-    """Run kassa with fixed demo test keys, printing its URL and keys."""
-    import uvicorn
-
-    prepare(database, DEMO_SECRET_KEY, DEMO_PUBLISHABLE_KEY)
-    typer.echo(f"kassa API:        http://127.0.0.1:{port}")
-    typer.echo(f"secret key:       {DEMO_SECRET_KEY}")
-    typer.echo(f"publishable key:  {DEMO_PUBLISHABLE_KEY}")
-    uvicorn.run("kassa.app:create_app", factory=True, host="127.0.0.1", port=port, loop="uvloop",
-                http="httptools", access_log=False, log_level="warning", server_header=False)
+    """Run kassa (fixed demo test keys) and the demo shop (examples/shop/) together; Ctrl-C stops both."""
+    if not SHOP_APP.is_file():
+        raise typer.BadParameter(f"the demo shop is not at {SHOP_APP}: `kassa demo` runs from a clone of the kassa "
+                                 "repository, installed with `pip install -e .` (or `make demo`)")
+    if importlib.util.find_spec("stripe") is None:
+        raise typer.BadParameter("the demo shop needs the stripe package: pip install -e '.[test]'")
+    for option, number in (("--port", port), ("--shop-port", shop_port)):
+        if not _port_free(number):
+            raise typer.BadParameter(f"port {number} on 127.0.0.1 is in use; choose another", param_hint=option)
+    kassa_url, shop_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{shop_port}"
+    env = {**os.environ, "KASSA_URL": kassa_url, "STRIPE_SECRET_KEY": DEMO_SECRET_KEY,
+           "STRIPE_PUBLISHABLE_KEY": DEMO_PUBLISHABLE_KEY}
+    if database:
+        env["KASSA_DATABASE_URL"] = database
+    signal.signal(signal.SIGTERM, _sigterm)
+    processes: dict[str, subprocess.Popen] = {}
+    try:
+        processes["kassa"] = subprocess.Popen(
+            [sys.executable, "-m", "kassa.cli", "serve", "--port", str(port), "--secret-key", DEMO_SECRET_KEY,
+             "--publishable-key", DEMO_PUBLISHABLE_KEY], env=env, stdout=subprocess.DEVNULL)
+        processes["shop"] = subprocess.Popen([sys.executable, str(SHOP_APP), "--port", str(shop_port)], env=env,
+                                             stdout=subprocess.DEVNULL)
+        _wait_until_answering(processes, {"kassa": f"{kassa_url}/healthz", "shop": f"{shop_url}/healthz"})
+        typer.echo(f"Demo shop:        {shop_url}   <- open this, then press Pay now\n"
+                   f"kassa API:        {kassa_url}\n"
+                   f"secret key:       {DEMO_SECRET_KEY}\n"
+                   f"publishable key:  {DEMO_PUBLISHABLE_KEY}\n"
+                   "Press Ctrl-C to stop both.")
+        while all(process.poll() is None for process in processes.values()):
+            time.sleep(0.3)
+        name = next(name for name, process in processes.items() if process.poll() is not None)
+        raise DemoError(f"{name} stopped (status {processes[name].returncode})")
+    except KeyboardInterrupt:
+        typer.echo("Stopping kassa and the demo shop.")
+    except DemoError as error:
+        typer.echo(f"kassa demo: {error}; stopping.", err=True)
+        raise typer.Exit(1) from None
+    finally:
+        _stop(processes)
 
 
 @accounts_app.command("create")
@@ -137,6 +229,62 @@ def accounts_create(
         typer.echo(f"Created account {account.id} ({account.country}):")
         for name_, key in account.keys.items():
             typer.echo(f"  {name_.replace('_', ' '):18} {key}")
+
+
+@events_app.command("resend")
+def events_resend(
+    event_id: str = typer.Argument(..., help="The event to send again (evt_…)."),
+    endpoint: Optional[str] = typer.Option(None, "--endpoint", help="Only to this endpoint (we_…)."),
+    database: Optional[str] = DatabaseOption,
+) -> None:
+    """Queue an event again for delivery; a running kassa delivers it within a second."""
+    from .domain.errors import KassaError
+    from .services.events import resend
+
+    _set_env("KASSA_DATABASE_URL", database)
+    settings = Settings.from_env()
+    upgrade(settings.database_url)
+
+    async def run():
+        db = open_database(settings.database_url, durable=settings.durable)
+        try:
+            return await resend(db, event_id, endpoint)
+        finally:
+            await db.close()
+
+    try:
+        deliveries = asyncio.run(run())
+    except KassaError as error:
+        typer.echo(f"error: {error.message}", err=True)
+        raise typer.Exit(1) from None
+    if not deliveries:
+        typer.echo(f"{event_id}: no enabled endpoint wants this event; nothing queued.")
+    for delivery in deliveries:
+        typer.echo(f"{event_id}: queued as {delivery}")
+
+
+@app.command()
+def listen(
+    forward_to: Optional[str] = typer.Option(None, "--forward-to", "-f", help="Local URL to POST each event to."),
+    events: Optional[str] = typer.Option(None, "--events", "-e", help="Comma-separated event types (* allowed)."),
+    api_key: Optional[str] = typer.Option(None, "--api-key", envvar="KASSA_SECRET_KEY",
+                                          help="A secret key of the account to follow."),
+    api_base: str = typer.Option("http://127.0.0.1:4242", "--api-base", envvar="KASSA_API_BASE",
+                                 help="Where kassa runs."),
+    secret: Optional[str] = typer.Option(None, "--secret", help="Signing secret to use (whsec_…)."),
+) -> None:
+    """Print events as they happen and forward them, signed, to a local URL."""
+    from .listen import Listener
+
+    if not api_key:
+        raise typer.BadParameter("give --api-key or set KASSA_SECRET_KEY", param_hint="--api-key")
+    types = [name.strip() for name in events.split(",") if name.strip()] if events else None
+    listener = Listener(api_base, api_key, forward_to, types=types, secret=secret,
+                        echo=lambda line: typer.echo(line))
+    try:
+        listener.run()
+    except KeyboardInterrupt:
+        pass
 
 
 def main() -> None:

@@ -16,6 +16,8 @@ class Settings:
     secret_key: str | None
     publishable_key: str | None
     public_url: str | None
+    webhook_retry_base: float = 60.0  # seconds before the first retry; doubles each time
+    webhook_timeout: float = 10.0
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -25,4 +27,6 @@ class Settings:
             secret_key=os.environ.get("KASSA_SECRET_KEY") or None,
             publishable_key=os.environ.get("KASSA_PUBLISHABLE_KEY") or None,
             public_url=os.environ.get("KASSA_PUBLIC_URL") or None,
+            webhook_retry_base=float(os.environ.get("KASSA_WEBHOOK_RETRY_BASE", "60")),
+            webhook_timeout=float(os.environ.get("KASSA_WEBHOOK_TIMEOUT", "10")),
         )

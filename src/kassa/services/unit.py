@@ -8,6 +8,7 @@ from typing import Any
 
 import orjson
 
+from ..domain import webhooks
 from ..domain.events import DomainEvent
 from ..domain.ids import new_id
 from ..store import repo
@@ -35,12 +36,16 @@ class Runner:
         self.db = db
         self.render = render
         self.previous = previous
+        self.on_deliveries: Callable[[], None] = lambda: None  # wakes this process's webhook worker
 
     def event_rows(self, caller: Caller, events: list[DomainEvent], now: int,
-                   rendered: dict[int, dict] | None = None) -> list[dict[str, Any]]:
-        """Event rows; `rendered` collects each object's JSON (by identity) for reuse in the unit."""
-        rows = []
+                   rendered: dict[int, dict] | None = None,
+                   endpoints: list[tuple[str, list[str]]] = ()) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """Event rows and their webhook deliveries (one per endpoint that wants the event);
+        `rendered` collects each object's JSON (by identity) for reuse in the unit."""
+        rows, deliveries = [], []
         rendered = {} if rendered is None else rendered
+        wall = time.time()
         for event in events:
             body_of_object = rendered.get(id(event.object))
             if body_of_object is None:
@@ -49,28 +54,43 @@ class Runner:
             if event.previous_attributes:
                 data["previous_attributes"] = self.previous(event.previous_attributes)
             event_id = new_id("evt")
+            targets = [endpoint_id for endpoint_id, wanted in endpoints if webhooks.wants(wanted, event.type)]
+            deliveries += [{"id": new_id("wdl"), "event_id": event_id, "endpoint_id": endpoint_id,
+                            "account_id": caller.account_id, "livemode": caller.livemode, "created": int(wall),
+                            "next_attempt_at": wall} for endpoint_id in targets]
             body = {
                 "id": event_id, "object": "event", "api_version": API_VERSION, "created": now,
-                "data": data, "livemode": caller.livemode, "pending_webhooks": 0,
+                "data": data, "livemode": caller.livemode, "pending_webhooks": len(targets),
                 "request": {"id": caller.request_id, "idempotency_key": caller.idempotency_key},
                 "type": event.type,
             }
             rows.append({"id": event_id, "livemode": caller.livemode, "created": now, "type": event.type,
                          "data": orjson.dumps(body).decode()})
-        return rows
+        return rows, deliveries
 
     async def write(self, caller: Caller,
                     change: Callable[[Tx, int], Awaitable[tuple[Any, list[DomainEvent]]]]) -> Any:
         """Run `change(tx, now)`, store its events, seal its result; all or nothing."""
 
+        queued = False
+
         async def unit(tx: Tx):
+            nonlocal queued
             now = await account_now(tx, caller)
             result, events = await change(tx, now)
             rendered: dict[int, dict] = {}
             if events:
-                await repo.insert_events(tx, caller.account_id, self.event_rows(caller, events, now, rendered))
+                endpoints = await repo.enabled_endpoints(tx, caller.account_id, caller.livemode)
+                rows, deliveries = self.event_rows(caller, events, now, rendered, endpoints)
+                await repo.insert_events(tx, caller.account_id, rows)
+                if deliveries:
+                    await repo.insert_deliveries(tx, deliveries)
+                    queued = True
             if caller.seal is not None:
                 return await caller.seal(tx, result, rendered.get(id(result)))
             return result
 
-        return await self.db.write(unit)
+        result = await self.db.write(unit)
+        if queued:
+            self.on_deliveries()
+        return result

@@ -258,3 +258,162 @@ async def due_refunds(tx: Tx, now: int, limit: int = 100) -> list[tuple[str, boo
         "WHERE r.settle_at IS NOT NULL AND r.settle_at <= :now + (CASE WHEN r.livemode THEN 0 "
         "ELSE a.test_clock_offset END) ORDER BY r.settle_at LIMIT :n", {"now": now, "n": limit})
     return [(row["account_id"], bool(row["livemode"]), row["id"]) for row in rows]
+
+
+# ---- events and webhooks -------------------------------------------------------------------
+
+async def enabled_endpoints(tx: Tx, account_id: str, livemode: bool) -> list[tuple[str, list[str]]]:
+    """(endpoint id, enabled_events) of the account's enabled endpoints in this mode."""
+    rows = await tx.all("SELECT id, data FROM webhook_endpoints WHERE account_id = :a AND livemode = :l "
+                        "AND status = 'enabled'", {"a": account_id, "l": livemode})
+    return [(row["id"], orjson.loads(row["data"])["enabled_events"]) for row in rows]
+
+
+async def insert_deliveries(tx: Tx, rows: list[dict[str, Any]]) -> None:
+    await tx.run_many("INSERT INTO webhook_deliveries (id, event_id, endpoint_id, account_id, livemode, created, "
+                      "status, attempts, next_attempt_at) VALUES (:id, :event_id, :endpoint_id, :account_id, "
+                      ":livemode, :created, 'pending', 0, :next_attempt_at)", rows)
+
+
+_PENDING = ("(SELECT COUNT(*) FROM webhook_deliveries d WHERE d.event_id = e.id AND d.status = 'pending') "
+            "AS pending")
+
+
+async def get_event(tx: Tx, account_id: str, livemode: bool, event_id: str):
+    return await tx.one(f"SELECT e.data, {_PENDING} FROM events e WHERE e.id = :id AND e.account_id = :a "
+                        "AND e.livemode = :l", {"id": event_id, "a": account_id, "l": livemode})
+
+
+async def event_by_id(tx: Tx, event_id: str):
+    return await tx.one("SELECT id, account_id, livemode, type, data FROM events WHERE id = :id", {"id": event_id})
+
+
+async def page_events(tx: Tx, account_id: str, livemode: bool, *, limit: int, after_id: str | None,
+                      before_id: str | None, where: str, params: dict):
+    """A page of events (rows with data and pending count), newest first; None for a bad cursor."""
+    values = {"a": account_id, "l": livemode, "n": limit + 1, **params}
+    base = f"e.account_id = :a AND e.livemode = :l{where}"
+    order = "DESC"
+    if after_id or before_id:
+        cursor = await tx.one("SELECT seq FROM events WHERE id = :cid AND account_id = :a AND livemode = :l",
+                              {"cid": after_id or before_id, "a": account_id, "l": livemode})
+        if cursor is None:
+            return None
+        values["cursor"] = cursor["seq"]
+        base += " AND e.seq < :cursor" if after_id else " AND e.seq > :cursor"
+        order = "DESC" if after_id else "ASC"
+    rows = list(await tx.all(f"SELECT e.data, {_PENDING} FROM events e WHERE {base} ORDER BY e.seq {order} "
+                             "LIMIT :n", values))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if order == "ASC":
+        rows.reverse()
+    return rows, more
+
+
+async def insert_endpoint(tx: Tx, account_id: str, endpoint: dict, secret: str) -> None:
+    await tx.run("INSERT INTO webhook_endpoints (id, account_id, livemode, created, status, secret, data) "
+                 "VALUES (:id, :a, :l, :c, :s, :secret, :data)",
+                 {"id": endpoint["id"], "a": account_id, "l": endpoint["livemode"], "c": endpoint["created"],
+                  "s": endpoint["status"], "secret": secret, "data": _json(endpoint)})
+
+
+async def get_endpoint(tx: Tx, account_id: str, livemode: bool, endpoint_id: str, *, lock: bool = False):
+    row = await tx.one("SELECT data FROM webhook_endpoints WHERE id = :id AND account_id = :a AND livemode = :l"
+                       + (tx.for_update if lock else ""), {"id": endpoint_id, "a": account_id, "l": livemode})
+    return orjson.loads(row["data"]) if row else None
+
+
+async def update_endpoint(tx: Tx, account_id: str, endpoint: dict) -> None:
+    await tx.run("UPDATE webhook_endpoints SET status = :s, data = :data WHERE id = :id AND account_id = :a",
+                 {"s": endpoint["status"], "data": _json(endpoint), "id": endpoint["id"], "a": account_id})
+
+
+async def delete_endpoint(tx: Tx, account_id: str, endpoint_id: str) -> int:
+    await tx.run("UPDATE webhook_deliveries SET status = 'failed', last_error = 'endpoint deleted' "
+                 "WHERE endpoint_id = :id AND status = 'pending'", {"id": endpoint_id})
+    return await tx.run("DELETE FROM webhook_endpoints WHERE id = :id AND account_id = :a",
+                        {"id": endpoint_id, "a": account_id})
+
+
+async def page_endpoints(tx: Tx, account_id: str, livemode: bool, *, limit: int, after_id: str | None,
+                         before_id: str | None):
+    values = {"a": account_id, "l": livemode, "n": limit + 1}
+    base = "account_id = :a AND livemode = :l"
+    order = "DESC"
+    if after_id or before_id:
+        cursor = await tx.one("SELECT seq FROM webhook_endpoints WHERE id = :cid AND account_id = :a",
+                              {"cid": after_id or before_id, "a": account_id})
+        if cursor is None:
+            return None
+        values["cursor"] = cursor["seq"]
+        base += " AND seq < :cursor" if after_id else " AND seq > :cursor"
+        order = "DESC" if after_id else "ASC"
+    rows = list(await tx.all(f"SELECT data FROM webhook_endpoints WHERE {base} ORDER BY seq {order} LIMIT :n",
+                             values))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if order == "ASC":
+        rows.reverse()
+    return [orjson.loads(row["data"]) for row in rows], more
+
+
+async def claim_deliveries(tx: Tx, now: float, lease_seconds: float, limit: int, per_endpoint: int,
+                           busy: list[str] = ()) -> list:
+    """Claim due deliveries for this worker: pending, due, and not leased by a live worker.
+
+    Fair by construction: at most `per_endpoint` per endpoint in one claim, first attempts before
+    retries, so that one endpoint's backlog (or a dead endpoint) never holds up the others. On
+    PostgreSQL, rows another worker is claiming are skipped (FOR UPDATE SKIP LOCKED). Endpoints in
+    `busy` already have their share in flight in this worker and are left out."""
+    skip = " FOR UPDATE SKIP LOCKED" if tx.dialect == "postgresql" else ""
+    values = {"now": now, "lease": now + lease_seconds, "n": limit, "per": per_endpoint}
+    values.update({f"busy{i}": endpoint for i, endpoint in enumerate(busy)})
+    not_busy = f" AND endpoint_id NOT IN ({', '.join(f':busy{i}' for i in range(len(busy)))})" if busy else ""
+    return await tx.all(
+        "UPDATE webhook_deliveries SET lease_until = :lease, attempts = attempts + 1 WHERE id IN ("
+        "SELECT id FROM webhook_deliveries WHERE id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER "
+        "(PARTITION BY endpoint_id ORDER BY attempts, next_attempt_at) AS place FROM webhook_deliveries "
+        "WHERE status = 'pending' AND next_attempt_at <= :now AND (lease_until IS NULL OR lease_until < :now)"
+        f"{not_busy}) AS due WHERE place <= :per) "
+        f"ORDER BY attempts, next_attempt_at LIMIT :n{skip}) "
+        "RETURNING id, event_id, endpoint_id, attempts, created", values)
+
+
+async def delivery_targets(tx: Tx, event_ids: list[str], endpoint_ids: list[str]):
+    """The event bodies and endpoint (url, secret) a batch of deliveries needs."""
+    events = {}
+    for event_id in set(event_ids):
+        row = await tx.one(f"SELECT e.data, {_PENDING} FROM events e WHERE e.id = :id", {"id": event_id})
+        if row:
+            events[event_id] = row
+    endpoints = {}
+    for endpoint_id in set(endpoint_ids):
+        row = await tx.one("SELECT data, secret FROM webhook_endpoints WHERE id = :id", {"id": endpoint_id})
+        if row:
+            endpoints[endpoint_id] = (orjson.loads(row["data"])["url"], row["secret"])
+    return events, endpoints
+
+
+async def record_attempts(tx: Tx, results: list[dict]) -> None:
+    """Store each attempt and move its delivery on: succeeded, failed, or retried later."""
+    await tx.run_many("INSERT INTO webhook_attempts (delivery_id, attempted_at, status_code, latency_ms, error) "
+                      "VALUES (:id, :at, :code, :latency, :error)", results)
+    await tx.run_many("UPDATE webhook_deliveries SET status = :status, next_attempt_at = :next, lease_until = NULL, "
+                      "last_status = :code, last_error = :error WHERE id = :id", results)
+
+
+async def deliveries_of_event(tx: Tx, event_id: str) -> list:
+    return await tx.all("SELECT id, endpoint_id, status, attempts, next_attempt_at, last_status, last_error, "
+                        "created FROM webhook_deliveries WHERE event_id = :id ORDER BY seq", {"id": event_id})
+
+
+async def attempts_of_delivery(tx: Tx, delivery_id: str) -> list:
+    return await tx.all("SELECT attempted_at, status_code, latency_ms, error FROM webhook_attempts "
+                        "WHERE delivery_id = :id ORDER BY seq", {"id": delivery_id})
+
+
+async def endpoint_ids(tx: Tx, account_id: str, livemode: bool) -> list[str]:
+    rows = await tx.all("SELECT id FROM webhook_endpoints WHERE account_id = :a AND livemode = :l",
+                        {"a": account_id, "l": livemode})
+    return [row["id"] for row in rows]

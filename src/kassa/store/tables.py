@@ -4,7 +4,7 @@ Objects are kept as their full JSON document in `data`, beside the columns that 
 search and background sweeps need. `seq` orders lists (newest first) and cursors.
 """
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Column, Index, Integer, LargeBinary, MetaData,
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, Float, Index, Integer, LargeBinary, MetaData,
                         String, Table, Text, text)
 
 metadata = MetaData()
@@ -129,4 +129,50 @@ authorizations = Table(
     Column("return_url", Text, nullable=False),
     Column("outcome", String(16)),  # None while open; 'succeeded' | 'failed' | 'expired' | 'canceled'
     Column("external_id", String(255)),  # the live connector's checkout session id
+)
+
+webhook_endpoints = Table(
+    "webhook_endpoints", metadata,
+    Column("seq", Seq, primary_key=True, autoincrement=True),
+    Column("id", String(64), nullable=False, unique=True),
+    Column("account_id", String(64), nullable=False),
+    Column("livemode", Boolean, nullable=False),
+    Column("created", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),  # 'enabled' | 'disabled'
+    # The signing secret must stay usable to sign every delivery, so it is kept (not hashed);
+    # the API shows it only in the answer to create.
+    Column("secret", String(128), nullable=False),
+    Column("data", Text, nullable=False),
+    Index("ix_webhook_endpoints_owner_seq", "account_id", "livemode", "seq"),
+)
+
+# The outbox: one row per (event, endpoint), written in the same transaction as the event.
+webhook_deliveries = Table(
+    "webhook_deliveries", metadata,
+    Column("seq", Seq, primary_key=True, autoincrement=True),
+    Column("id", String(64), nullable=False, unique=True),
+    Column("event_id", String(64), nullable=False),
+    Column("endpoint_id", String(64), nullable=False),
+    Column("account_id", String(64), nullable=False),
+    Column("livemode", Boolean, nullable=False),
+    Column("created", BigInteger, nullable=False),
+    Column("status", String(16), nullable=False),  # 'pending' | 'succeeded' | 'failed'
+    Column("attempts", Integer, nullable=False, server_default=text("0")),
+    Column("next_attempt_at", Float, nullable=False),  # unix time, fractional
+    Column("lease_until", Float),  # a worker's claim; an expired lease is claimed again
+    Column("last_status", Integer),
+    Column("last_error", Text),
+    Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    Index("ix_webhook_deliveries_event", "event_id"),
+)
+
+webhook_attempts = Table(
+    "webhook_attempts", metadata,
+    Column("seq", Seq, primary_key=True, autoincrement=True),
+    Column("delivery_id", String(64), nullable=False),
+    Column("attempted_at", Float, nullable=False),
+    Column("status_code", Integer),
+    Column("latency_ms", Float, nullable=False),
+    Column("error", Text),
+    Index("ix_webhook_attempts_delivery", "delivery_id"),
 )

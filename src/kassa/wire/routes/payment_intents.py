@@ -85,7 +85,7 @@ def _create_command(params: Params, confirming: bool = False) -> pi.CreateIntent
         capture_method=params.enum("capture_method", pi.CAPTURE_METHODS),
         confirmation_method=params.enum("confirmation_method", pi.CONFIRMATION_METHODS),
         payment_method_options=None if confirming else _method_options(params),
-        description=params.str("description", max_length=1000),
+        description=params.str("description", max_length=DESCRIPTION_MAX_LENGTH),
         customer=params.str("customer", max_length=CUSTOMER_MAX_LENGTH),
         metadata={k: v for k, v in (params.metadata() or {}).items() if v is not None},
         receipt_email=None if confirming else _email(params),
@@ -98,7 +98,10 @@ def _create_command(params: Params, confirming: bool = False) -> pi.CreateIntent
     )
 
 
-_UPDATABLE_STRINGS = ("customer", "description", "payment_method", "transfer_group")
+DESCRIPTION_MAX_LENGTH = 1000
+# Updatable string fields and their longest accepted values.
+_UPDATABLE_STRINGS = {"customer": None, "description": DESCRIPTION_MAX_LENGTH, "payment_method": 5000,
+                      "transfer_group": 5000}
 
 
 def _update_command(params: Params) -> pi.UpdateIntent:
@@ -107,9 +110,9 @@ def _update_command(params: Params) -> pi.UpdateIntent:
         changes["amount"] = params.int("amount", required=True)
     if params.has("currency"):
         changes["currency"] = money.validate_currency(params.str("currency", required=True))
-    for name in _UPDATABLE_STRINGS:
+    for name, longest in _UPDATABLE_STRINGS.items():
         if params.has(name):
-            changes[name] = params.str(name, max_length=CUSTOMER_MAX_LENGTH if name == "customer" else 5000)
+            changes[name] = params.str(name, max_length=longest or CUSTOMER_MAX_LENGTH)
     if params.has("receipt_email"):
         changes["receipt_email"] = _email(params)
     if params.has("capture_method"):

@@ -1,0 +1,21 @@
+// The checkout, as in Stripe's Amazon Pay guide: mount the Payment Element, confirm on "Pay now".
+const form = document.getElementById('payment-form');
+const button = document.getElementById('submit');
+const message = document.getElementById('payment-message');
+const {publishableKey, clientSecret, returnUrl} = form.dataset;
+
+const stripe = Stripe(publishableKey); // kassa.js: the same API as Stripe.js
+const elements = stripe.elements({clientSecret, appearance: {theme: 'stripe'}});
+const paymentElement = elements.create('payment', {layout: 'tabs'});
+paymentElement.on('ready', () => { button.disabled = false; });
+paymentElement.mount('#payment-element');
+
+form.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  button.disabled = true;
+  message.textContent = '';
+  const {error} = await stripe.confirmPayment({elements, confirmParams: {return_url: returnUrl}});
+  // Reached only when confirming failed: otherwise the buyer is on their way to Amazon Pay.
+  message.textContent = error.message;
+  button.disabled = false;
+});

@@ -1,0 +1,175 @@
+"""The webhook worker: delivers the outbox, at least once, signed, with retries.
+
+Each pass claims due deliveries with a lease (on PostgreSQL with FOR UPDATE SKIP LOCKED, so that
+several processes share the work without overlap), POSTs them concurrently, and records every
+attempt in one write. A process that dies mid-delivery leaves its lease to expire; the delivery is
+claimed again and sent again. Receivers must expect a duplicate, as with Stripe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+from urllib.parse import urlsplit
+
+import httpx
+
+from ..domain import webhooks
+from ..store import repo
+from ..store.database import Database
+
+log = logging.getLogger("kassa.webhooks")
+
+DNS_RETRY_SECONDS = 30
+_NAME_ERRORS = ("Name or service not known", "Temporary failure in name resolution", "nodename nor servname",
+                "No address associated with hostname")
+
+
+def _is_name_error(problem: Exception) -> bool:
+    text = f"{problem} {problem.__cause__ or ''}"
+    return any(marker in text for marker in _NAME_ERRORS)
+
+
+class WebhookWorker:
+    def __init__(self, db: Database, *, retry_base_seconds: float = 60.0, lease_seconds: float | None = None,
+                 concurrency: int = 256, per_endpoint: int = 8, interval: float = 1.0,
+                 timeout: float = webhooks.TIMEOUT_SECONDS):
+        self.db = db
+        self.retry_base_seconds = retry_base_seconds
+        # A claim outlives the longest attempt by a margin; then another worker may take it over.
+        self.lease_seconds = lease_seconds if lease_seconds is not None else timeout + 5
+        self.concurrency = concurrency
+        self.per_endpoint = per_endpoint
+        self.interval = interval
+        self.timeout = timeout
+        self._in_flight: set[asyncio.Task] = set()
+        self._per_endpoint_in_flight: dict[str, int] = {}
+        # Hosts whose name did not resolve, until when: a dead name fails at once instead of taking
+        # a resolver thread each time (name lookups share a few threads with the whole process).
+        self._unresolvable: dict[str, float] = {}
+        self._wake = asyncio.Event()
+        self._client: httpx.AsyncClient | None = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(
+                timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 5.0)), follow_redirects=False,
+                limits=httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=64),
+                headers={"User-Agent": "kassa-webhooks/1 (Stripe-compatible)"})
+        return self._client
+
+    async def claim(self, limit: int) -> list:
+        """Claim up to `limit` due deliveries with what sending them needs."""
+        now = time.time()
+
+        busy = [endpoint for endpoint, count in self._per_endpoint_in_flight.items() if count >= self.per_endpoint]
+
+        async def unit(tx):
+            claimed = await repo.claim_deliveries(tx, now, self.lease_seconds, limit, self.per_endpoint, busy)
+            if not claimed:
+                return []
+            events, endpoints = await repo.delivery_targets(
+                tx, [row["event_id"] for row in claimed], [row["endpoint_id"] for row in claimed])
+            return [(row, events.get(row["event_id"]), endpoints.get(row["endpoint_id"])) for row in claimed]
+
+        return await self.db.write(unit)
+
+    async def deliver(self, delivery, event_row, endpoint) -> None:
+        """Send one delivery and record the attempt (and what happens next) in one write."""
+        endpoint_id = delivery["endpoint_id"]
+        self._per_endpoint_in_flight[endpoint_id] = self._per_endpoint_in_flight.get(endpoint_id, 0) + 1
+        try:
+            result = await self._send(delivery, event_row, endpoint)
+        finally:
+            left = self._per_endpoint_in_flight.pop(endpoint_id) - 1
+            if left:
+                self._per_endpoint_in_flight[endpoint_id] = left
+
+        async def record(tx):
+            await repo.record_attempts(tx, [result])
+
+        await self.db.write(record)
+
+    async def deliver_due(self) -> int:
+        """Claim what is due (up to the free slots) and send it all; for tests and tools."""
+        claimed = await self.claim(self.concurrency)
+        await asyncio.gather(*(self.deliver(*item) for item in claimed))
+        return len(claimed)
+
+    async def _send(self, delivery, event_row, endpoint) -> dict:
+        started = time.time()
+        code = error = None
+        if event_row is None or endpoint is None:
+            error = "event or endpoint no longer exists"
+        else:
+            url, secret = endpoint
+            host = urlsplit(url).hostname or ""
+            if self._unresolvable.get(host, 0) > started:
+                error = f"ConnectError: the name {host} did not resolve (checked again after {DNS_RETRY_SECONDS} s)"
+            else:
+                payload = event_row["data"].encode() if isinstance(event_row["data"], str) else event_row["data"]
+                headers = {"Content-Type": "application/json; charset=utf-8",
+                           "Stripe-Signature": webhooks.signature_header(secret, payload, int(started))}
+                try:
+                    response = await self.client().post(url, content=payload, headers=headers)
+                    code = response.status_code
+                except httpx.TimeoutException:
+                    error = f"timed out after {self.timeout:g} s"
+                except httpx.HTTPError as problem:
+                    error = f"{type(problem).__name__}: {problem}"[:500]
+                    if isinstance(problem, httpx.ConnectError) and _is_name_error(problem):
+                        self._unresolvable[host] = time.time() + DNS_RETRY_SECONDS
+        finished = time.time()
+        ok = code is not None and 200 <= code < 300
+        if ok:
+            status, next_at = "succeeded", finished
+        elif event_row is None or endpoint is None or webhooks.gives_up(delivery["created"], finished):
+            status, next_at = "failed", finished
+        else:
+            status = "pending"
+            next_at = finished + webhooks.next_attempt_delay(delivery["attempts"], self.retry_base_seconds)
+        if error is None and not ok:
+            error = f"HTTP {code}"
+        return {"id": delivery["id"], "at": started, "code": code, "latency": (finished - started) * 1000,
+                "error": error, "status": status, "next": next_at}
+
+    async def run_forever(self) -> None:
+        """Claim while slots are free; each delivery runs on its own, so that a slow endpoint
+        holds only its own slots (at most `per_endpoint` per claim), never the others'."""
+        while True:
+            try:
+                while len(self._in_flight) < self.concurrency:
+                    claimed = await self.claim(self.concurrency - len(self._in_flight))
+                    for item in claimed:
+                        task = asyncio.create_task(self.deliver(*item))
+                        self._in_flight.add(task)
+                        task.add_done_callback(self._finished)
+                    if not claimed:
+                        break
+            except asyncio.CancelledError:
+                for task in self._in_flight:
+                    task.cancel()
+                raise
+            except Exception:
+                log.exception("webhook claim failed")
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.interval)
+            except asyncio.TimeoutError:
+                pass
+            self._wake.clear()
+
+    def _finished(self, task: asyncio.Task) -> None:
+        self._in_flight.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("webhook delivery failed to record", exc_info=task.exception())
+        if len(self._in_flight) < self.concurrency // 2:
+            self.wake()
+
+    async def close(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
