@@ -162,10 +162,12 @@ def demo(
 ) -> None:
     """Run kassa (fixed demo test keys) and the demo shop (examples/shop/) together; Ctrl-C stops both."""
     if not SHOP_APP.is_file():
-        raise typer.BadParameter(f"the demo shop is not at {SHOP_APP}: `kassa demo` runs from a clone of the kassa "
-                                 "repository, installed with `pip install -e .` (or `make demo`)")
+        typer.echo(f"kassa demo: the demo shop is not at {SHOP_APP}. `kassa demo` runs from a clone of the "
+                   "kassa repository, installed with `pip install -e .` (or `make demo`).", err=True)
+        raise typer.Exit(2)
     if importlib.util.find_spec("stripe") is None:
-        raise typer.BadParameter("the demo shop needs the stripe package: pip install -e '.[test]'")
+        typer.echo("kassa demo: the demo shop needs the stripe package: pip install -e '.[test]'", err=True)
+        raise typer.Exit(2)
     for option, number in (("--port", port), ("--shop-port", shop_port)):
         if not _port_free(number):
             raise typer.BadParameter(f"port {number} on 127.0.0.1 is in use; choose another", param_hint=option)

@@ -9,7 +9,7 @@ import httpx
 import pytest
 import stripe
 
-from conftest import kassa_command
+from support import kassa_command
 
 
 def new_account(server, country="US") -> dict:

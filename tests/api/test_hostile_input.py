@@ -42,7 +42,7 @@ from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
-from conftest import kassa_command
+from support import kassa_command
 
 
 @dataclass(frozen=True)

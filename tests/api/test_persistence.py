@@ -9,7 +9,7 @@ import uuid
 import httpx
 import pytest
 
-from conftest import postgres_available, fresh_postgres_url, start_server
+from support import postgres_available, fresh_postgres_url, start_server
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -16,6 +16,7 @@ ROUNDS = 20
 def test_authorize_fail_and_expiry_at_once(server):
     client = server.client(new_account(server)["secret_test"])
     results = {"succeeded": 0, "failed": 0}
+    finals = {}
     for _ in range(ROUNDS):
         intent = new_confirmed(client)
         url = page_url(intent)
@@ -49,4 +50,19 @@ def test_authorize_fail_and_expiry_at_once(server):
             assert final.last_payment_error.code == "payment_intent_payment_attempt_failed"
             assert charges == [] and statuses == {"failed"}
             results["failed"] += 1
+        finals[intent.id] = final.status
     assert sum(results.values()) == ROUNDS
+    # The events tell the same story: one outcome event per intent, matching its final state.
+    by_intent: dict[str, list[str]] = {}
+    for event in client.v1.events.list(params={"limit": 100}).auto_paging_iter():
+        obj = event.data.object
+        owner = obj.id if obj.object == "payment_intent" else getattr(obj, "payment_intent", None)
+        if owner in finals:
+            by_intent.setdefault(owner, []).append(event.type)
+    for intent_id, status in finals.items():
+        types = by_intent[intent_id]
+        outcomes = [t for t in types if t in ("payment_intent.succeeded", "payment_intent.payment_failed")]
+        expected = "payment_intent.succeeded" if status == "succeeded" else "payment_intent.payment_failed"
+        assert outcomes == [expected], (intent_id, types)
+        assert types.count("charge.succeeded") == (1 if status == "succeeded" else 0)
+        assert types.count("payment_intent.created") == 1 and types.count("payment_intent.requires_action") == 1

@@ -12,7 +12,7 @@ import json
 import httpx
 import pytest
 
-from conftest import SHARED
+from support import SHARED
 
 REFERENCE = json.loads((SHARED / "reference" / "stripe-openapi-payment-intents.json").read_text())
 NOT_IMPLEMENTED = {"amount_details", "hooks", "managed_payments", "payment_details", "presentment_details",

@@ -8,7 +8,7 @@ import json
 import httpx
 import pytest
 
-from browser_harness import open_checkout
+from browser_harness import client_secret, open_checkout, pay_and_decide
 
 
 
@@ -17,21 +17,26 @@ def new_intent(demo):
         params={"amount": 1099, "currency": "usd", "payment_method_types": ["amazon_pay"]})
 
 
-def merchant_page(page, demo, site, secret: str, appearance: dict | None = None) -> str:
-    """A merchant's page that mounts the Payment Element and exposes confirm(); returns its URL."""
+def merchant_page(page, demo, site, secret: str, appearance: dict | None = None, loaded="ready") -> str:
+    """A merchant's page that mounts the Payment Element and exposes confirm(); returns its URL
+    once the element has loaded (`loaded`: 'ready', or the loaderror's error)."""
     html = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Merchant test page</title>
 <script src="{demo.kassa_url}/v3/kassa.js"></script></head>
 <body><div id="payment-element"></div><script>
 const stripe = Stripe({json.dumps(demo.publishable_key)});
 const elements = stripe.elements({{clientSecret: {json.dumps(secret)}, appearance: {json.dumps(appearance or {})}}});
 const element = elements.create('payment', {{layout: 'accordion'}});
-window.ready = new Promise((resolve) => element.on('ready', resolve));
+window.loaded = new Promise((resolve) => {{
+  element.on('ready', () => resolve('ready'));
+  element.on('loaderror', (event) => resolve(event.error));
+}});
 element.mount('#payment-element');
 window.confirm = (confirmParams, redirect) => stripe.confirmPayment({{elements, confirmParams, redirect}});
+window.handleNextAction = (clientSecret) => stripe.handleNextAction({{clientSecret}});
 </script></body></html>"""
-    url = site.publish(f"/merchant-{secret[:30]}", html)
+    url = site.publish(f"/merchant-{secret[-12:]}", html)
     page.goto(url)
-    page.evaluate("window.ready")
+    assert page.evaluate("window.loaded") == loaded
     return url
 
 
@@ -75,6 +80,40 @@ def test_confirm_without_return_url_gives_the_api_error(page, demo, merchant_sit
     assert page.url == url
 
 
+def test_handle_next_action_sends_the_buyer_to_amazon_pay(page, demo, merchant_site):
+    intent = new_intent(demo)
+    merchant_page(page, demo, merchant_site, intent.client_secret)
+    demo.client().v1.payment_intents.confirm(intent.id, params={
+        "payment_method_data": {"type": "amazon_pay"}, "return_url": demo.shop_url + "/complete"})
+    page.evaluate("secret => { window.handleNextAction(secret); }", intent.client_secret)
+    page.wait_for_url(demo.kassa_url + "/amazon_pay/test/**")
+
+
+def test_a_paid_intent_is_refused_by_the_api(page, demo, merchant_site, expect):
+    open_checkout(page, demo)
+    secret = client_secret(page)
+    pay_and_decide(page, demo, "Authorize test payment")
+    merchant_page(page, demo, merchant_site, secret)
+    frame = page.wait_for_selector("#payment-element iframe").content_frame()
+    expect(frame.locator("#notice")).to_have_text("This payment is already complete.")
+    expect(frame.get_by_role("radio", name="Amazon Pay")).to_be_disabled()
+    error = page.evaluate("returnUrl => window.confirm({return_url: returnUrl})", demo.shop_url + "/complete")["error"]
+    assert (error["type"], error["code"]) == ("invalid_request_error", "payment_intent_unexpected_state")
+    assert error["payment_intent"]["status"] == "succeeded"
+
+
+def test_a_wrong_client_secret_is_a_load_error(page, demo, merchant_site):
+    intent = new_intent(demo)
+    wrong = f"{intent.id}_secret_wrongWrongWrong"
+    merchant_page(page, demo, merchant_site, wrong, loaded={
+        "type": "invalid_request_error", "code": "payment_intent_invalid_parameter",
+        "message": "The client_secret provided does not match the client_secret associated with the PaymentIntent."})
+    frame = page.wait_for_selector("#payment-element iframe").content_frame()
+    assert "could not be loaded" in frame.inner_text("#errors")
+    error = page.evaluate("returnUrl => window.confirm({return_url: returnUrl})", demo.shop_url + "/complete")["error"]
+    assert error["code"] == "payment_intent_invalid_parameter"
+
+
 def test_retrieve_payment_intent(page, demo):
     intent = new_intent(demo)
     open_checkout(page, demo)  # any page that loaded kassa.js
@@ -114,7 +153,7 @@ def test_appearance_is_applied_inside_the_frame(page, demo, merchant_site):
     assert abs(page.evaluate("document.querySelector('#payment-element iframe').offsetHeight") - content) <= 1
 
 
-def test_messages_are_checked_by_origin_on_both_sides(page, demo, merchant_site):
+def test_messages_are_checked_by_origin_on_both_sides(page, demo, merchant_site, expect):
     secret = new_intent(demo).client_secret
     merchant_page(page, demo, merchant_site, secret)
     iframe = "document.querySelector('#payment-element iframe')"
@@ -126,21 +165,21 @@ def test_messages_are_checked_by_origin_on_both_sides(page, demo, merchant_site)
     assert page.evaluate(f"{iframe}.offsetHeight") == before != 999
 
     # A frame told that its parent is another origin neither reports to nor obeys this page.
-    received = page.evaluate("""async ([base, key, secret]) => {
-        const got = [];
-        addEventListener('message', (event) => got.push(event.data));
+    page.evaluate("""([base, key, secret]) => {
+        window.got = [];
+        addEventListener('message', (event) => window.got.push(event.data));
         const settings = new URLSearchParams({key, clientSecret: secret, origin: 'http://127.0.0.1:9', id: 'x'});
         const frame = document.createElement('iframe');
+        frame.id = 'lone';
         frame.src = `${base}/v3/elements/payment#${settings}`;
         document.body.append(frame);
-        await new Promise((resolve) => setTimeout(resolve, 1500));
-        frame.contentWindow.postMessage({tag: 'kassa:payment-element', id: 'x', type: 'collect', requestId: 1}, '*');
-        await new Promise((resolve) => setTimeout(resolve, 300));
-        return got;
     }""", [demo.kassa_url, demo.publishable_key, secret])
-    assert received == []
-    lone = page.frames[-1]
-    assert lone.get_by_role("radio", name="Amazon Pay").is_checked()  # it did load, on its own
+    lone = page.wait_for_selector("#lone").content_frame()
+    expect(lone.get_by_role("radio", name="Amazon Pay")).to_be_checked()  # it loaded, on its own
+    page.evaluate("""() => document.querySelector('#lone').contentWindow.postMessage(
+        {tag: 'kassa:payment-element', id: 'x', type: 'collect', requestId: 1}, '*')""")
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.got") == []
 
 
 def test_cors_preflight_from_the_shop_origin(page, demo):

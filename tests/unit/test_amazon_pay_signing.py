@@ -16,7 +16,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from conftest import SHARED
+from support import SHARED
 from kassa.methods.amazon_pay import signing
 from kassa.methods.amazon_pay.signing import (
     ALGORITHM_V1,

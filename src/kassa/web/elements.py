@@ -10,14 +10,13 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
+from .pages import templates
+
 STATIC = Path(__file__).with_name("static")
-TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")),
-                        autoescape=select_autoescape(["html"]))
 
 JAVASCRIPT = "text/javascript; charset=utf-8"
 CSS = "text/css; charset=utf-8"
@@ -62,7 +61,7 @@ def routes() -> list[Route]:
     kassa_js = Asset.load("kassa.js", JAVASCRIPT)
     frame_js = Asset.load("payment-element.js", JAVASCRIPT)
     frame_css = Asset.load("payment-element.css", CSS)
-    frame_html = TEMPLATES.get_template("payment_element.html").render(
+    frame_html = templates.get_template("payment_element.html").render(
         script=f"payment.js?v={frame_js.version}", stylesheet=f"payment.css?v={frame_css.version}")
 
     async def script(request: Request) -> Response:
@@ -82,7 +81,6 @@ def routes() -> list[Route]:
     return [
         Route("/v3/kassa.js", script, methods=["GET"]),
         Route("/v3/", script, methods=["GET"]),
-        Route("/v3", script, methods=["GET"]),
         Route("/v3/elements/payment", frame, methods=["GET"]),
         Route("/v3/elements/payment.js", frame_script, methods=["GET"]),
         Route("/v3/elements/payment.css", frame_style, methods=["GET"]),

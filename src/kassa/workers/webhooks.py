@@ -14,7 +14,7 @@ import time
 
 from urllib.parse import urlsplit
 
-import httpx
+import aiohttp
 
 from ..domain import webhooks
 from ..store import repo
@@ -28,13 +28,13 @@ _NAME_ERRORS = ("Name or service not known", "Temporary failure in name resoluti
 
 
 def _is_name_error(problem: Exception) -> bool:
-    text = f"{problem} {problem.__cause__ or ''}"
+    text = f"{problem} {problem.__cause__ or ''} {getattr(problem, 'os_error', '')}"
     return any(marker in text for marker in _NAME_ERRORS)
 
 
 class WebhookWorker:
     def __init__(self, db: Database, *, retry_base_seconds: float = 60.0, lease_seconds: float | None = None,
-                 concurrency: int = 256, per_endpoint: int = 8, interval: float = 1.0,
+                 concurrency: int = 512, per_endpoint: int = 64, interval: float = 1.0,
                  timeout: float = webhooks.TIMEOUT_SECONDS):
         self.db = db
         self.retry_base_seconds = retry_base_seconds
@@ -50,17 +50,19 @@ class WebhookWorker:
         # a resolver thread each time (name lookups share a few threads with the whole process).
         self._unresolvable: dict[str, float] = {}
         self._wake = asyncio.Event()
-        self._client: httpx.AsyncClient | None = None
+        self._client: aiohttp.ClientSession | None = None
 
     def wake(self) -> None:
         self._wake.set()
 
-    def client(self) -> httpx.AsyncClient:
+    def client(self) -> aiohttp.ClientSession:
+        # aiohttp, not httpx, here: with hundreds of deliveries in flight its pool is an order of
+        # magnitude faster (measured in bench/webhook_bench.py).
         if self._client is None:
-            self._client = httpx.AsyncClient(
-                timeout=httpx.Timeout(self.timeout, connect=min(self.timeout, 5.0)), follow_redirects=False,
-                limits=httpx.Limits(max_connections=self.concurrency, max_keepalive_connections=64),
-                headers={"User-Agent": "kassa-webhooks/1 (Stripe-compatible)"})
+            self._client = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.concurrency, ttl_dns_cache=10),
+                timeout=aiohttp.ClientTimeout(total=self.timeout, connect=min(self.timeout, 5.0)),
+                headers={"User-Agent": "kassa-webhooks/1 (Stripe-compatible)"}, auto_decompress=False)
         return self._client
 
     async def claim(self, limit: int) -> list:
@@ -116,13 +118,15 @@ class WebhookWorker:
                 headers = {"Content-Type": "application/json; charset=utf-8",
                            "Stripe-Signature": webhooks.signature_header(secret, payload, int(started))}
                 try:
-                    response = await self.client().post(url, content=payload, headers=headers)
-                    code = response.status_code
-                except httpx.TimeoutException:
+                    async with self.client().post(url, data=payload, headers=headers,
+                                                  allow_redirects=False) as response:
+                        code = response.status
+                        await response.read()
+                except asyncio.TimeoutError:
                     error = f"timed out after {self.timeout:g} s"
-                except httpx.HTTPError as problem:
+                except (aiohttp.ClientError, ValueError, OSError) as problem:
                     error = f"{type(problem).__name__}: {problem}"[:500]
-                    if isinstance(problem, httpx.ConnectError) and _is_name_error(problem):
+                    if isinstance(problem, aiohttp.ClientConnectorError) and _is_name_error(problem):
                         self._unresolvable[host] = time.time() + DNS_RETRY_SECONDS
         finished = time.time()
         ok = code is not None and 200 <= code < 300
@@ -172,4 +176,4 @@ class WebhookWorker:
 
     async def close(self) -> None:
         if self._client is not None:
-            await self._client.aclose()
+            await self._client.close()

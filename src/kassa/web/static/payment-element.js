@@ -40,6 +40,10 @@
     window.parent.postMessage({tag: MESSAGE_TAG, id: elementId, type, ...extra}, parentOrigin);
   }
 
+  function reportHeight() {
+    post('resize', {height: document.documentElement.getBoundingClientRect().height});
+  }
+
   function applyAppearance(appearance) {
     const root = document.documentElement;
     const theme = appearance && THEMES.includes(appearance.theme) ? appearance.theme : 'stripe';
@@ -125,11 +129,11 @@
     }
   }
 
-  /** The answer to kassa.js's confirmPayment / elements.submit(). */
+  /** The answer to kassa.js's confirmPayment / elements.submit(). A paid or canceled intent is
+   * left to the API to refuse, with its own error. */
   function collect() {
-    if (state !== 'open') {
-      const message = state === 'closed' ? closedMessage : 'The payment form is not ready yet.';
-      return {error: {type: 'validation_error', code: 'incomplete', message}};
+    if (state === 'loading' || state === 'broken') {
+      return {error: {type: 'validation_error', code: 'incomplete', message: 'The payment form is not ready.'}};
     }
     const type = selected();
     if (!type) {
@@ -166,9 +170,6 @@
     focused = false;
     post('blur');
   });
-  function reportHeight() {
-    post('resize', {height: document.documentElement.getBoundingClientRect().height});
-  }
   new ResizeObserver(reportHeight).observe(document.documentElement);
 
   applyAppearance(parse(settings.get('appearance'), {}));

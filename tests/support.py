@@ -1,0 +1,125 @@
+"""Helpers shared by the test suites: real `kassa serve` processes on free ports, PostgreSQL
+databases of their own, and stripe clients against them."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import stripe
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+POSTGRES_URL = os.environ.get("KASSA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+TEST_SECRET = "sk_test_kassaSuiteSecretKey000000000000000001"
+TEST_PUBLISHABLE = "pk_test_kassaSuitePublishableKey00000000000001"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Server:
+    url: str
+    port: int
+    database: str
+    secret_key: str
+    publishable_key: str
+    process: subprocess.Popen
+    log_path: Path
+    env: dict
+
+    def client(self, key: str | None = None, **options) -> stripe.StripeClient:
+        return stripe.StripeClient(key or self.secret_key, base_addresses={"api": self.url},
+                                   max_network_retries=options.pop("max_network_retries", 0), **options)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def kill(self, sig: int = 9) -> None:
+        self.process.send_signal(sig)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def restart(self) -> Server:
+        self.stop()
+        return start_server(self.database, self.log_path.parent, port=self.port, env=self.env)
+
+
+def kassa_command() -> list[str]:
+    return [sys.executable, "-m", "kassa.cli"]
+
+
+def start_server(database: str, workdir: Path, *, port: int | None = None, env: dict | None = None,
+                 extra_args: tuple[str, ...] = ()) -> Server:
+    port = port or free_port()
+    environment = {**os.environ, **(env or {})}
+    environment.setdefault("KASSA_WEBHOOK_RETRY_BASE", "0.2")  # backoff shortened, not skipped
+    log_path = workdir / f"kassa-{port}.log"
+    log = open(log_path, "ab")
+    process = subprocess.Popen(
+        [*kassa_command(), "serve", "--port", str(port), "--database", database,
+         "--secret-key", TEST_SECRET, "--publishable-key", TEST_PUBLISHABLE, *extra_args],
+        stdout=log, stderr=subprocess.STDOUT, env=environment, cwd=workdir)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"kassa serve exited with {process.returncode}:\n{log_path.read_text()}")
+        try:
+            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    else:
+        process.kill()
+        raise RuntimeError(f"kassa serve did not become ready:\n{log_path.read_text()}")
+    return Server(url, port, database, TEST_SECRET, TEST_PUBLISHABLE, process, log_path, env or {})
+
+
+def postgres_available() -> str | None:
+    """None when PostgreSQL answers, else the reason it does not."""
+    try:
+        import psycopg
+        with psycopg.connect(POSTGRES_URL, connect_timeout=3) as connection:
+            connection.execute("SELECT 1")
+        return None
+    except Exception as error:  # noqa: BLE001 - any failure means: not reachable
+        return f"PostgreSQL not reachable at {POSTGRES_URL}: {error}"
+
+
+def fresh_postgres_url() -> str:
+    """A new, empty database on the test server, of its own (dropped at the end of the session)."""
+    import uuid
+
+    import psycopg
+    name = f"kassa_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    _CREATED_DATABASES.append(name)
+    base, _, _ = POSTGRES_URL.rpartition("/")
+    return f"{base}/{name}"
+
+
+_CREATED_DATABASES: list[str] = []
+
+
