@@ -6,8 +6,8 @@ endpoint, in one run.
 1. Delivery: N deliveries are put in the outbox of a stopped kassa (SQLite), kassa starts, and the
    time until all are delivered to a local receiver that answers at once gives deliveries/s. The
    baseline is a bare aiohttp client POSTing the same bodies to the same receiver.
-2. Isolation: creates/s and p50/p99 with no endpoint, then with one endpoint that answers after
-   5 s and one whose port is closed, both taking every event.
+2. Isolation: creates/s and p50/p99 with no endpoint, with two endpoints that answer at once, and
+   with one endpoint that answers after 5 s and one whose port is closed, all taking every event.
 """
 
 from __future__ import annotations
@@ -107,9 +107,10 @@ async def client_rate(hook_url: str, count: int, concurrency: int = 256) -> floa
         return count / (time.monotonic() - started)
 
 
-def isolation(workdir: Path, seconds: int, slow_url: str) -> list:
+def isolation(workdir: Path, seconds: int, fast_url: str, slow_url: str) -> list:
     rows = []
-    for name, hooks in (("no endpoint", []), ("+ slow (5 s) and dead endpoints", [slow_url, "http://127.0.0.1:9/dead"])):
+    for name, hooks in (("no endpoint", []), ("two fast endpoints", [fast_url, fast_url + "2"]),
+                        ("a slow (5 s) and a dead endpoint", [slow_url, "http://127.0.0.1:9/dead"])):
         process, url = start_kassa(f"sqlite:///{workdir / (name[:4] + '.sqlite3')}")
         try:
             for hook in hooks:
@@ -132,7 +133,7 @@ def main() -> None:
             workdir = Path(tmp)
             kassa_rate = kassa_delivery_rate(workdir, fast_url, args.deliveries)
             bare_rate = asyncio.run(client_rate(fast_url, min(args.deliveries, 20_000)))
-            rows = isolation(workdir, args.seconds, slow_url)
+            rows = isolation(workdir, args.seconds, fast_url, slow_url)
     finally:
         fast.terminate()
         slow.terminate()

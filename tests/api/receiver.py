@@ -13,7 +13,7 @@ import stripe
 class Receiver:
     """Collects every POST; `answer(body, headers) -> status` decides what to reply."""
 
-    def __init__(self, answer: Callable[[bytes, dict], int] | None = None, delay: float = 0.0):
+    def __init__(self, answer: Callable[[bytes, dict], int] | None = None, delay: float = 0.0, port: int = 0):
         self.received: list[tuple[bytes, dict]] = []
         self.answer = answer or (lambda body, headers: 200)
         self.delay = delay
@@ -37,7 +37,7 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/webhooks"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()

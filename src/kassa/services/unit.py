@@ -36,7 +36,8 @@ class Runner:
         self.db = db
         self.render = render
         self.previous = previous
-        self.on_deliveries: Callable[[], None] = lambda: None  # wakes this process's webhook worker
+        # Wakes this process's webhook worker with the endpoints that have new deliveries.
+        self.on_deliveries: Callable[[set[str]], None] = lambda endpoint_ids: None
 
     def event_rows(self, caller: Caller, events: list[DomainEvent], now: int,
                    rendered: dict[int, dict] | None = None,
@@ -72,10 +73,9 @@ class Runner:
                     change: Callable[[Tx, int], Awaitable[tuple[Any, list[DomainEvent]]]]) -> Any:
         """Run `change(tx, now)`, store its events, seal its result; all or nothing."""
 
-        queued = False
+        queued: set[str] = set()
 
         async def unit(tx: Tx):
-            nonlocal queued
             now = await account_now(tx, caller)
             result, events = await change(tx, now)
             rendered: dict[int, dict] = {}
@@ -85,12 +85,12 @@ class Runner:
                 await repo.insert_events(tx, caller.account_id, rows)
                 if deliveries:
                     await repo.insert_deliveries(tx, deliveries)
-                    queued = True
+                    queued.update(delivery["endpoint_id"] for delivery in deliveries)
             if caller.seal is not None:
                 return await caller.seal(tx, result, rendered.get(id(result)))
             return result
 
         result = await self.db.write(unit)
         if queued:
-            self.on_deliveries()
+            self.on_deliveries(queued)
         return result

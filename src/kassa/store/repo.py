@@ -358,26 +358,23 @@ async def page_endpoints(tx: Tx, account_id: str, livemode: bool, *, limit: int,
     return [orjson.loads(row["data"]) for row in rows], more
 
 
-async def claim_deliveries(tx: Tx, now: float, lease_seconds: float, limit: int, per_endpoint: int,
-                           busy: list[str] = ()) -> list:
-    """Claim due deliveries for this worker: pending, due, and not leased by a live worker.
+async def due_endpoints(tx: Tx) -> dict[str, float]:
+    """Each endpoint with pending deliveries, and when its earliest one is due."""
+    rows = await tx.all("SELECT endpoint_id, MIN(next_attempt_at) AS due FROM webhook_deliveries "
+                        "WHERE status = 'pending' GROUP BY endpoint_id")
+    return {row["endpoint_id"]: row["due"] for row in rows}
 
-    Fair by construction: at most `per_endpoint` per endpoint in one claim, first attempts before
-    retries, so that one endpoint's backlog (or a dead endpoint) never holds up the others. On
-    PostgreSQL, rows another worker is claiming are skipped (FOR UPDATE SKIP LOCKED). Endpoints in
-    `busy` already have their share in flight in this worker and are left out."""
+
+async def claim_deliveries(tx: Tx, endpoint_id: str, now: float, lease_seconds: float, limit: int) -> list:
+    """Claim up to `limit` due deliveries of one endpoint, oldest first, not leased by a live
+    worker. On PostgreSQL, rows another worker is claiming are skipped (FOR UPDATE SKIP LOCKED)."""
     skip = " FOR UPDATE SKIP LOCKED" if tx.dialect == "postgresql" else ""
-    values = {"now": now, "lease": now + lease_seconds, "n": limit, "per": per_endpoint}
-    values.update({f"busy{i}": endpoint for i, endpoint in enumerate(busy)})
-    not_busy = f" AND endpoint_id NOT IN ({', '.join(f':busy{i}' for i in range(len(busy)))})" if busy else ""
     return await tx.all(
         "UPDATE webhook_deliveries SET lease_until = :lease, attempts = attempts + 1 WHERE id IN ("
-        "SELECT id FROM webhook_deliveries WHERE id IN (SELECT id FROM (SELECT id, ROW_NUMBER() OVER "
-        "(PARTITION BY endpoint_id ORDER BY attempts, next_attempt_at) AS place FROM webhook_deliveries "
-        "WHERE status = 'pending' AND next_attempt_at <= :now AND (lease_until IS NULL OR lease_until < :now)"
-        f"{not_busy}) AS due WHERE place <= :per) "
-        f"ORDER BY attempts, next_attempt_at LIMIT :n{skip}) "
-        "RETURNING id, event_id, endpoint_id, attempts, created", values)
+        "SELECT id FROM webhook_deliveries WHERE endpoint_id = :e AND status = 'pending' "
+        "AND next_attempt_at <= :now AND (lease_until IS NULL OR lease_until < :now) "
+        f"ORDER BY next_attempt_at LIMIT :n{skip}) RETURNING id, event_id, endpoint_id, attempts, created",
+        {"e": endpoint_id, "now": now, "lease": now + lease_seconds, "n": limit})
 
 
 async def delivery_targets(tx: Tx, event_ids: list[str], endpoint_ids: list[str]):

@@ -162,7 +162,9 @@ webhook_deliveries = Table(
     Column("lease_until", Float),  # a worker's claim; an expired lease is claimed again
     Column("last_status", Integer),
     Column("last_error", Text),
-    Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    # What is due, per endpoint: claims walk one endpoint's queue at a time, in order.
+    Index("ix_webhook_deliveries_endpoint_due", "endpoint_id", "status", "next_attempt_at"),
+    Index("ix_webhook_deliveries_pending", "status", "endpoint_id", "next_attempt_at"),
     Index("ix_webhook_deliveries_event", "event_id"),
 )
 

@@ -1,8 +1,9 @@
 """The webhook worker: delivers the outbox, at least once, signed, with retries.
 
-Each pass claims due deliveries with a lease (on PostgreSQL with FOR UPDATE SKIP LOCKED, so that
-several processes share the work without overlap), POSTs them concurrently, and records every
-attempt in one write. A process that dies mid-delivery leaves its lease to expire; the delivery is
+Deliveries are claimed one endpoint at a time, up to a share of slots each, with a lease (on
+PostgreSQL with FOR UPDATE SKIP LOCKED, so that several processes share the work without overlap);
+each is POSTed on its own and its attempt recorded. An endpoint's backlog, or a slow or dead
+endpoint, costs only its own share: claims never walk another endpoint's queue. A process that dies mid-delivery leaves its lease to expire; the delivery is
 claimed again and sent again. Receivers must expect a duplicate, as with Stripe.
 """
 
@@ -23,6 +24,8 @@ from ..store.database import Database
 log = logging.getLogger("kassa.webhooks")
 
 DNS_RETRY_SECONDS = 30
+DOWN_FIRST_WAIT = 1.0
+DOWN_MAX_WAIT = 60.0
 _NAME_ERRORS = ("Name or service not known", "Temporary failure in name resolution", "nodename nor servname",
                 "No address associated with hostname")
 
@@ -46,13 +49,24 @@ class WebhookWorker:
         self.timeout = timeout
         self._in_flight: set[asyncio.Task] = set()
         self._per_endpoint_in_flight: dict[str, int] = {}
+        # Endpoints that have (or may have) due deliveries, and from when; refreshed from the
+        # database every `interval` and told of new deliveries by this process's writes.
+        self._due: dict[str, float] = {}
+        self._refreshed = 0.0
+        # Endpoints that cannot be reached (refused, timed out, unknown name): held back until the
+        # time given, then probed with a single delivery; each failed probe doubles the wait. A dead
+        # endpoint thus costs one attempt now and then, not one per event, and its deliveries wait
+        # (pending, not attempted) until it answers again.
+        self._down: dict[str, tuple[float, float]] = {}
         # Hosts whose name did not resolve, until when: a dead name fails at once instead of taking
         # a resolver thread each time (name lookups share a few threads with the whole process).
         self._unresolvable: dict[str, float] = {}
         self._wake = asyncio.Event()
         self._client: aiohttp.ClientSession | None = None
 
-    def wake(self) -> None:
+    def wake(self, endpoint_ids=()) -> None:
+        for endpoint_id in endpoint_ids:
+            self._due[endpoint_id] = 0.0
         self._wake.set()
 
     def client(self) -> aiohttp.ClientSession:
@@ -66,13 +80,30 @@ class WebhookWorker:
         return self._client
 
     async def claim(self, limit: int) -> list:
-        """Claim up to `limit` due deliveries with what sending them needs."""
+        """Claim up to `limit` due deliveries, endpoint by endpoint, each up to its free share."""
         now = time.time()
+        if now - self._refreshed >= self.interval:
+            async def read(tx):
+                return await repo.due_endpoints(tx)
 
-        busy = [endpoint for endpoint, count in self._per_endpoint_in_flight.items() if count >= self.per_endpoint]
+            self._due = await self.db.read(read)
+            self._refreshed = now
+        ready = [endpoint for endpoint, due in self._due.items()
+                 if due <= now and self._per_endpoint_in_flight.get(endpoint, 0) < self._share(endpoint, now)]
+        if not ready:
+            return []
 
         async def unit(tx):
-            claimed = await repo.claim_deliveries(tx, now, self.lease_seconds, limit, self.per_endpoint, busy)
+            claimed = []
+            for endpoint in ready:
+                room = min(self._share(endpoint, now) - self._per_endpoint_in_flight.get(endpoint, 0),
+                           limit - len(claimed))
+                if room <= 0:
+                    break
+                rows = await repo.claim_deliveries(tx, endpoint, now, self.lease_seconds, room)
+                if len(rows) < room:
+                    self._due.pop(endpoint, None)  # nothing more due now; the next refresh may bring it back
+                claimed += rows
             if not claimed:
                 return []
             events, endpoints = await repo.delivery_targets(
@@ -80,6 +111,21 @@ class WebhookWorker:
             return [(row, events.get(row["event_id"]), endpoints.get(row["endpoint_id"])) for row in claimed]
 
         return await self.db.write(unit)
+
+    def _share(self, endpoint_id: str, now: float) -> int:
+        """How many deliveries of this endpoint may be in flight: its share, one probe when it
+        was unreachable and its wait is over, none while it waits."""
+        down = self._down.get(endpoint_id)
+        if down is None:
+            return self.per_endpoint
+        return 1 if down[0] <= now else 0
+
+    def _reached(self, endpoint_id: str, reachable: bool) -> None:
+        if reachable:
+            self._down.pop(endpoint_id, None)
+            return
+        wait = min(self._down.get(endpoint_id, (0.0, DOWN_FIRST_WAIT / 2))[1] * 2, DOWN_MAX_WAIT)
+        self._down[endpoint_id] = (time.time() + wait, wait)
 
     async def deliver(self, delivery, event_row, endpoint) -> None:
         """Send one delivery and record the attempt (and what happens next) in one write."""
@@ -124,10 +170,15 @@ class WebhookWorker:
                         await response.read()
                 except asyncio.TimeoutError:
                     error = f"timed out after {self.timeout:g} s"
+                    self._reached(delivery["endpoint_id"], False)
                 except (aiohttp.ClientError, ValueError, OSError) as problem:
                     error = f"{type(problem).__name__}: {problem}"[:500]
-                    if isinstance(problem, aiohttp.ClientConnectorError) and _is_name_error(problem):
-                        self._unresolvable[host] = time.time() + DNS_RETRY_SECONDS
+                    if isinstance(problem, aiohttp.ClientConnectorError):
+                        self._reached(delivery["endpoint_id"], False)
+                        if _is_name_error(problem):
+                            self._unresolvable[host] = time.time() + DNS_RETRY_SECONDS
+                else:
+                    self._reached(delivery["endpoint_id"], True)
         finished = time.time()
         ok = code is not None and 200 <= code < 300
         if ok:
