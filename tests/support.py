@@ -16,7 +16,9 @@ import pytest
 import stripe
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+# Public reference data (Stripe's OpenAPI schemas, Amazon Pay's signing vectors), copied from the
+# project's shared reference folder with their sources and licences: see tests/reference/README.md.
+REFERENCE = Path(__file__).resolve().parent / "reference"
 POSTGRES_URL = os.environ.get("KASSA_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 TEST_SECRET = "sk_test_kassaSuiteSecretKey000000000000000001"
 TEST_PUBLISHABLE = "pk_test_kassaSuitePublishableKey00000000000001"

@@ -12,9 +12,9 @@ import json
 import httpx
 import pytest
 
-from support import SHARED
+from support import REFERENCE as REFERENCE_DIR
 
-REFERENCE = json.loads((SHARED / "reference" / "stripe-openapi-payment-intents.json").read_text())
+REFERENCE = json.loads((REFERENCE_DIR / "stripe-openapi-payment-intents.json").read_text())
 NOT_IMPLEMENTED = {"amount_details", "hooks", "managed_payments", "payment_details", "presentment_details",
                    "payment_record", "allowed_payment_method_types"}
 FIELDS = set(REFERENCE["_amazon_pay_supplement"]["payment_intent.properties(latest, stripe-python 16.1.0)"])

@@ -1,7 +1,7 @@
 """Amazon Pay API v2 request signing (`kassa.methods.amazon_pay.signing`).
 
-Checked against the 34 vectors of Amazon's Java SDK in shared/reference/amazon-pay-signing, whose
-headers are the same in every case (see shared/reference/README.md), and with the SDK's test key pair.
+Checked against the 34 vectors of Amazon's Java SDK in tests/reference/amazon-pay-signing, whose
+headers are the same in every case (see tests/reference/README.md), and with the SDK's test key pair.
 PSS signatures are randomised, so signatures are checked by verifying them, never by value.
 """
 
@@ -16,7 +16,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from support import SHARED
+from support import REFERENCE as REFERENCE_DIR
 from kassa.methods.amazon_pay import signing
 from kassa.methods.amazon_pay.signing import (
     ALGORITHM_V1,
@@ -36,7 +36,7 @@ from kassa.methods.amazon_pay.signing import (
     verify_request,
 )
 
-REFERENCE = SHARED / "reference" / "amazon-pay-signing"
+REFERENCE = REFERENCE_DIR / "amazon-pay-signing"
 VECTORS = json.loads((REFERENCE / "vectors.json").read_text())
 PRIVATE_PEM = (REFERENCE / "test_private_key.pem").read_bytes()
 PUBLIC_PEM = (REFERENCE / "test_public_key.pem").read_bytes()

@@ -38,6 +38,11 @@ class UniqueViolation(Exception):
     """A write broke a unique constraint (the same on every backend)."""
 
 
+class StoreUnavailable(Exception):
+    """The database cannot be reached for now (restarting, connection lost, locked too long).
+    Nothing was acknowledged; the request may be retried (with its Idempotency-Key)."""
+
+
 def open_database(url: str, **options) -> Database:
     """The backend for a database URL: ``sqlite:///path`` or ``postgresql://…``."""
     if url.startswith(("postgresql://", "postgres://")):

@@ -7,7 +7,11 @@ import re
 
 import asyncpg
 
-from .database import UniqueViolation
+from .database import StoreUnavailable, UniqueViolation
+
+# Errors that mean "the server is not there right now", not "the request is wrong".
+_UNAVAILABLE = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError,
+                asyncpg.AdminShutdownError, ConnectionError, OSError, TimeoutError)
 
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
@@ -91,13 +95,19 @@ class PostgresDatabase:
         return self._pool
 
     async def read(self, unit):
-        async with (await self.pool()).acquire() as connection:
-            return await unit(_PostgresTx(connection))
+        try:
+            async with (await self.pool()).acquire(timeout=10) as connection:
+                return await unit(_PostgresTx(connection))
+        except _UNAVAILABLE as error:
+            raise StoreUnavailable(str(error)) from error
 
     async def write(self, unit):
-        async with (await self.pool()).acquire() as connection:
-            async with connection.transaction():
-                return await unit(_PostgresTx(connection))
+        try:
+            async with (await self.pool()).acquire(timeout=10) as connection:
+                async with connection.transaction():
+                    return await unit(_PostgresTx(connection))
+        except _UNAVAILABLE as error:
+            raise StoreUnavailable(str(error)) from error
 
     async def close(self) -> None:
         if self._pool is not None:

@@ -14,7 +14,7 @@ import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .database import UniqueViolation
+from .database import StoreUnavailable, UniqueViolation
 
 
 class _SqliteTx:
@@ -120,6 +120,8 @@ class SqliteDatabase:
         except BaseException as error:  # the batch did not commit: nobody is acknowledged
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
+            if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
+                error = StoreUnavailable(str(error))
             for _, future in batch:
                 if not future.done():
                     future.set_exception(error)

@@ -21,9 +21,9 @@ from ..domain.errors import AuthenticationError, InvalidRequest, KassaError
 from ..domain.ids import random_base62
 from ..services.context import Caller
 from ..store import repo
-from ..store.database import Database, Tx, UniqueViolation
+from ..store.database import Database, StoreUnavailable, Tx, UniqueViolation
 from . import auth, idempotency
-from .errors import error_body, internal_error_body
+from .errors import error_body, internal_error_body, unavailable_body
 from .expand import check_paths, expand
 from .forms import FormError, decode, parse_pairs
 from .params import Params
@@ -156,6 +156,10 @@ class Api:
                 return json_response(orjson.dumps(await self.db.read(read)), 200, request_id)
             except KassaError as error:
                 return error_response(error, request_id)
+            except StoreUnavailable:
+                log.warning("request %s: database unavailable", request_id)
+                return json_response(orjson.dumps(unavailable_body()), 503, request_id,
+                                     {"Stripe-Should-Retry": "true", "Retry-After": "1"})
             except Exception:
                 log.exception("request %s failed: %s %s", request_id, request.method, request.scope["path"])
                 return json_response(orjson.dumps(internal_error_body()), 500, request_id)

@@ -26,3 +26,9 @@ def internal_error_body() -> dict[str, Any]:
     return {"error": {"type": "api_error",
                       "message": "An unexpected error occurred on kassa's side. The request was not "
                                  "applied; it is safe to retry it with the same Idempotency-Key."}}
+
+
+def unavailable_body() -> dict[str, Any]:
+    return {"error": {"type": "api_error",
+                      "message": "kassa's database is unavailable for a moment. The request was not applied; "
+                                 "retry it (with the same Idempotency-Key)."}}
