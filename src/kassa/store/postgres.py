@@ -95,19 +95,39 @@ class PostgresDatabase:
         return self._pool
 
     async def read(self, unit):
-        try:
-            async with (await self.pool()).acquire(timeout=10) as connection:
-                return await unit(_PostgresTx(connection))
-        except _UNAVAILABLE as error:
-            raise StoreUnavailable(str(error)) from error
+        """Reads change nothing, so a read that lost its connection is tried again, once."""
+        for attempt in (1, 2):
+            try:
+                async with (await self.pool()).acquire(timeout=10) as connection:
+                    return await unit(_PostgresTx(connection))
+            except _UNAVAILABLE as error:
+                if attempt == 2:
+                    raise StoreUnavailable(str(error)) from error
 
     async def write(self, unit):
-        try:
-            async with (await self.pool()).acquire(timeout=10) as connection:
-                async with connection.transaction():
-                    return await unit(_PostgresTx(connection))
-        except _UNAVAILABLE as error:
-            raise StoreUnavailable(str(error)) from error
+        """One transaction. A pooled connection found dead at BEGIN (say, after the server
+        restarted) is replaced and the unit started again, since nothing was sent yet; a failure
+        after that is answered as unavailable, and the client's retry (same Idempotency-Key) is safe."""
+        for attempt in (1, 2):
+            try:
+                async with (await self.pool()).acquire(timeout=10) as connection:
+                    transaction = connection.transaction()
+                    try:
+                        await transaction.start()
+                    except _UNAVAILABLE:
+                        if attempt == 1:
+                            continue
+                        raise
+                    try:
+                        result = await unit(_PostgresTx(connection))
+                    except BaseException:
+                        if not connection.is_closed():
+                            await transaction.rollback()
+                        raise
+                    await transaction.commit()
+                    return result
+            except _UNAVAILABLE as error:
+                raise StoreUnavailable(str(error)) from error
 
     async def close(self) -> None:
         if self._pool is not None:
