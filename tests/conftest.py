@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 import stripe
 
-from support import POSTGRES_URL, Server, _CREATED_DATABASES, fresh_postgres_url, postgres_available, start_server
+from support import POSTGRES_URL, Server, _CREATED_DATABASES, fresh_postgres_url, require_postgres, start_server
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -39,11 +37,7 @@ def server(request, tmp_path_factory) -> Server:
         pytest.skip(f"backend {backend} not selected")
     workdir = tmp_path_factory.mktemp(f"kassa-{backend}")
     if backend == "postgresql":
-        reason = postgres_available()
-        if reason:
-            if os.environ.get("CI"):
-                pytest.fail(reason)
-            pytest.skip(reason)
+        require_postgres()
         database = fresh_postgres_url()
     else:
         database = f"sqlite:///{workdir / 'kassa.sqlite3'}"

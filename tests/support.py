@@ -109,6 +109,15 @@ def postgres_available() -> str | None:
         return f"PostgreSQL not reachable at {POSTGRES_URL}: {error}"
 
 
+def require_postgres() -> None:
+    """Skip with the reason when no PostgreSQL answers; in CI, fail instead (it must run there)."""
+    reason = postgres_available()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
 def fresh_postgres_url() -> str:
     """A new, empty database on the test server, of its own (dropped at the end of the session)."""
     import uuid

@@ -38,13 +38,20 @@ def _set_env(name: str, value: str | None) -> None:
         os.environ[name] = value
 
 
-async def _bootstrap(settings: Settings):
-    db = open_database(settings.database_url, durable=settings.durable)
-    try:
-        return await account_service.default_account(db, secret=settings.secret_key,
-                                                     publishable=settings.publishable_key)
-    finally:
-        await db.close()
+def with_database(database: str | None, job):
+    """Migrate the database, then run ``await job(db)`` on it and close it; returns the result."""
+    _set_env("KASSA_DATABASE_URL", database)
+    settings = Settings.from_env()
+    upgrade(settings.database_url)
+
+    async def run():
+        db = open_database(settings.database_url, durable=settings.durable)
+        try:
+            return await job(db)
+        finally:
+            await db.close()
+
+    return asyncio.run(run())
 
 
 def _check_pinned(secret: str | None, publishable: str | None) -> None:
@@ -62,8 +69,8 @@ def prepare(database: str | None, secret_key: str | None, publishable_key: str |
     _set_env("KASSA_SECRET_KEY", secret_key)
     _set_env("KASSA_PUBLISHABLE_KEY", publishable_key)
     settings = Settings.from_env()
-    upgrade(settings.database_url)
-    account_id, created = asyncio.run(_bootstrap(settings))
+    account_id, created = with_database(None, lambda db: account_service.default_account(
+        db, secret=settings.secret_key, publishable=settings.publishable_key))
     if created is not None:
         typer.echo(f"Created account {account_id} (test mode keys below; they are shown only now).")
         typer.echo(f"  secret key:      {created.keys['secret_test']}")
@@ -213,18 +220,7 @@ def accounts_create(
     """Create an account and print its keys (shown only now)."""
     if len(country) != 2 or not country.isalpha():
         raise typer.BadParameter("a two-letter country code, such as US or DE", param_hint="--country")
-    _set_env("KASSA_DATABASE_URL", database)
-    settings = Settings.from_env()
-    upgrade(settings.database_url)
-
-    async def run():
-        db = open_database(settings.database_url, durable=settings.durable)
-        try:
-            return await account_service.create_account(db, country=country, name=name)
-        finally:
-            await db.close()
-
-    account = asyncio.run(run())
+    account = with_database(database, lambda db: account_service.create_account(db, country=country, name=name))
     if as_json:
         typer.echo(json.dumps({"id": account.id, "country": account.country, **account.keys}))
     else:
@@ -243,19 +239,8 @@ def events_resend(
     from .domain.errors import KassaError
     from .services.events import resend
 
-    _set_env("KASSA_DATABASE_URL", database)
-    settings = Settings.from_env()
-    upgrade(settings.database_url)
-
-    async def run():
-        db = open_database(settings.database_url, durable=settings.durable)
-        try:
-            return await resend(db, event_id, endpoint)
-        finally:
-            await db.close()
-
     try:
-        deliveries = asyncio.run(run())
+        deliveries = with_database(database, lambda db: resend(db, event_id, endpoint))
     except KassaError as error:
         typer.echo(f"error: {error.message}", err=True)
         raise typer.Exit(1) from None

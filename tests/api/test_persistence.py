@@ -9,16 +9,14 @@ import uuid
 import httpx
 import pytest
 
-from support import postgres_available, fresh_postgres_url, start_server
+from support import fresh_postgres_url, require_postgres, start_server
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def own_server(request, tmp_path):
     """A server of its own, since this test kills it."""
     if request.param == "postgresql":
-        reason = postgres_available()
-        if reason:
-            pytest.skip(reason)
+        require_postgres()
         database = fresh_postgres_url()
     else:
         database = f"sqlite:///{tmp_path / 'kassa.sqlite3'}"

@@ -15,18 +15,14 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from support import fresh_postgres_url, postgres_available, start_server
+from support import fresh_postgres_url, require_postgres, start_server
 
 RETURN_URL = "https://shop.example/done"
 
 
 @pytest.fixture
 def cluster(tmp_path):
-    reason = postgres_available()
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require_postgres()
     database = fresh_postgres_url()
     servers = [start_server(database, tmp_path, env={"KASSA_WEBHOOK_RETRY_BASE": "0.2"}) for _ in range(3)]
     yield servers
@@ -144,11 +140,7 @@ def test_faults_lose_nothing(cluster):
 
 
 def test_workers_option_serves_from_several_processes(tmp_path):
-    reason = postgres_available()
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require_postgres()
     server = start_server(fresh_postgres_url(), tmp_path, extra_args=("--workers", "2"))
     try:
         client = server.client()
@@ -161,11 +153,7 @@ def test_workers_option_serves_from_several_processes(tmp_path):
 
 
 def test_one_key_sent_to_two_processes_at_once_creates_one_intent(tmp_path):
-    reason = postgres_available()
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require_postgres()
     database = fresh_postgres_url()
     a, b = start_server(database, tmp_path), start_server(database, tmp_path)
     try:

@@ -270,16 +270,15 @@ class PaymentIntents:
     async def list(self, caller: Caller, *, limit: int, starting_after: str | None,
                    ending_before: str | None, filters_sql: str = "", filters: dict | None = None) -> Page:
         async def read(tx: Tx):
-            after = before = None
-            if starting_after:
-                after = await self._cursor(tx, caller, starting_after, "starting_after")
-            if ending_before:
-                before = await self._cursor(tx, caller, ending_before, "ending_before")
             return await repo.page_intents(tx, caller.account_id, caller.livemode, limit=limit,
-                                           after_seq=after, before_seq=before,
+                                           after_id=starting_after, before_id=ending_before,
                                            filters_sql=filters_sql, filters=filters)
 
-        return Page(*await self.db.read(read))
+        found = await self.db.read(read)
+        if found is None:
+            raise no_such("payment_intent", starting_after or ending_before,
+                          param="starting_after" if starting_after else "ending_before")
+        return Page(*found)
 
     async def search(self, caller: Caller, *, limit: int, after_seq: int | None, filters_sql: str,
                      filters: dict) -> Page:
@@ -288,12 +287,6 @@ class PaymentIntents:
                                            after_seq=after_seq, filters_sql=filters_sql, filters=filters)
 
         return Page(*await self.db.read(read))
-
-    async def _cursor(self, tx: Tx, caller: Caller, intent_id: str, param: str) -> int:
-        seq = await repo.intent_seq(tx, caller.account_id, caller.livemode, intent_id)
-        if seq is None:
-            raise no_such("payment_intent", intent_id, param=param)
-        return seq
 
 
 def check_client_secret(intent_id: str, client_secret: str | None, intent: pi.PaymentIntent | None) -> None:

@@ -101,12 +101,6 @@ async def get_intent(tx: Tx, account_id: str, livemode: bool, intent_id: str, *,
     return intent_from_row(row) if row else None
 
 
-async def intent_seq(tx: Tx, account_id: str, livemode: bool, intent_id: str) -> int | None:
-    row = await tx.one("SELECT seq FROM payment_intents WHERE id = :id AND account_id = :a AND livemode = :l",
-                       {"id": intent_id, "a": account_id, "l": livemode})
-    return row["seq"] if row else None
-
-
 # ---- events --------------------------------------------------------------------------------
 
 async def insert_events(tx: Tx, account_id: str, rows: list[dict[str, Any]]) -> None:
@@ -138,30 +132,51 @@ async def purge_idempotency(tx: Tx, before: int) -> int:
 
 # ---- lists and search ----------------------------------------------------------------------
 
-async def page_intents(tx: Tx, account_id: str, livemode: bool, *, limit: int,
-                       after_seq: int | None = None, before_seq: int | None = None,
-                       filters_sql: str = "", filters: dict | None = None) -> tuple[list[PaymentIntent], bool, int | None]:
-    """Newest first; `after_seq` pages on (starting_after), `before_seq` pages back (ending_before).
-    Returns one page, whether more lie beyond it in that direction, and the last row's seq."""
-    params = {"a": account_id, "l": livemode, "n": limit + 1, **(filters or {})}
-    where = "account_id = :a AND livemode = :l" + filters_sql
-    if before_seq is not None:
-        params["cursor"] = before_seq
-        rows = await tx.all(f"SELECT seq, data FROM payment_intents WHERE {where} AND seq > :cursor "
-                            "ORDER BY seq ASC LIMIT :n", params)
-        rows = list(rows)
-        more = len(rows) > limit
-        rows = rows[:limit][::-1]
-    else:
-        cursor = ""
-        if after_seq is not None:
-            params["cursor"] = after_seq
-            cursor = " AND seq < :cursor"
-        rows = list(await tx.all(f"SELECT seq, data FROM payment_intents WHERE {where}{cursor} "
-                                 "ORDER BY seq DESC LIMIT :n", params))
-        more = len(rows) > limit
-        rows = rows[:limit]
+async def page_intents(tx: Tx, account_id: str, livemode: bool, *, limit: int, after_id: str | None = None,
+                       before_id: str | None = None, after_seq: int | None = None, filters_sql: str = "",
+                       filters: dict | None = None):
+    """A page of intents (newest first), whether more follow, and the last row's seq (the search
+    cursor); None when a cursor id does not exist."""
+    found = await page(tx, "payment_intents", account_id, livemode, limit=limit, columns="t.data",
+                       after_id=after_id, before_id=before_id, after_seq=after_seq, where=filters_sql,
+                       params=filters)
+    if found is None:
+        return None
+    rows, more = found
     return [intent_from_row(row) for row in rows], more, (rows[-1]["seq"] if rows else None)
+
+
+# ---- paging (every list is newest first, cursored by `seq`) -------------------------------
+
+async def page(tx: Tx, table: str, account_id: str, livemode: bool, *, limit: int, columns: str = "data",
+               after_id: str | None = None, before_id: str | None = None, after_seq: int | None = None,
+               where: str = "", params: dict | None = None):
+    """One page of an account's rows, newest first: after a cursor (``starting_after``, by id, or
+    a seq), or before one (``ending_before``). Returns (rows, whether more lie beyond), or None
+    when a cursor id does not exist. Columns of `table` are referred to as ``t.<name>``."""
+    values = {"a": account_id, "l": livemode, "n": limit + 1, **(params or {})}
+    base = f"t.account_id = :a AND t.livemode = :l{where}"
+    order = "DESC"
+    if after_id or before_id:
+        cursor = await tx.one(f"SELECT seq FROM {table} WHERE id = :cid AND account_id = :a AND livemode = :l",
+                              {"cid": after_id or before_id, "a": account_id, "l": livemode})
+        if cursor is None:
+            return None
+        after_seq = cursor["seq"] if after_id else None
+        if before_id:
+            values["cursor"] = cursor["seq"]
+            base += " AND t.seq > :cursor"
+            order = "ASC"
+    if after_seq is not None:
+        values["cursor"] = after_seq
+        base += " AND t.seq < :cursor"
+    rows = list(await tx.all(f"SELECT t.seq, {columns} FROM {table} t WHERE {base} ORDER BY t.seq {order} "
+                             "LIMIT :n", values))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    if order == "ASC":
+        rows.reverse()
+    return rows, more
 
 
 # ---- payment methods, charges, refunds -----------------------------------------------------
@@ -192,22 +207,11 @@ async def page_objects(tx: Tx, table: str, cls, account_id: str, livemode: bool,
                        after_id: str | None = None, before_id: str | None = None, where: str = "",
                        params: dict | None = None) -> tuple[list, bool] | None:
     """A page of a simple table, newest first; None when a cursor id does not exist."""
-    values = {"a": account_id, "l": livemode, "n": limit + 1, **(params or {})}
-    base = f"account_id = :a AND livemode = :l{where}"
-    order = "DESC"
-    if after_id or before_id:
-        cursor = await tx.one(f"SELECT seq FROM {table} WHERE id = :cid AND {base}",
-                              {**values, "cid": after_id or before_id})
-        if cursor is None:
-            return None
-        values["cursor"] = cursor["seq"]
-        base += " AND seq < :cursor" if after_id else " AND seq > :cursor"
-        order = "DESC" if after_id else "ASC"
-    rows = list(await tx.all(f"SELECT data FROM {table} WHERE {base} ORDER BY seq {order} LIMIT :n", values))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    if order == "ASC":
-        rows.reverse()
+    found = await page(tx, table, account_id, livemode, limit=limit, columns="t.data", after_id=after_id,
+                       before_id=before_id, where=where, params=params)
+    if found is None:
+        return None
+    rows, more = found
     return [cls.from_record(orjson.loads(row["data"])) for row in rows], more
 
 
@@ -275,13 +279,13 @@ async def insert_deliveries(tx: Tx, rows: list[dict[str, Any]]) -> None:
                       ":livemode, :created, 'pending', 0, :next_attempt_at)", rows)
 
 
-_PENDING = ("(SELECT COUNT(*) FROM webhook_deliveries d WHERE d.event_id = e.id AND d.status = 'pending') "
+_PENDING = ("(SELECT COUNT(*) FROM webhook_deliveries d WHERE d.event_id = t.id AND d.status = 'pending') "
             "AS pending")
 
 
 async def get_event(tx: Tx, account_id: str, livemode: bool, event_id: str):
-    return await tx.one(f"SELECT e.data, {_PENDING} FROM events e WHERE e.id = :id AND e.account_id = :a "
-                        "AND e.livemode = :l", {"id": event_id, "a": account_id, "l": livemode})
+    return await tx.one(f"SELECT t.data, {_PENDING} FROM events t WHERE t.id = :id AND t.account_id = :a "
+                        "AND t.livemode = :l", {"id": event_id, "a": account_id, "l": livemode})
 
 
 async def event_by_id(tx: Tx, event_id: str):
@@ -291,24 +295,8 @@ async def event_by_id(tx: Tx, event_id: str):
 async def page_events(tx: Tx, account_id: str, livemode: bool, *, limit: int, after_id: str | None,
                       before_id: str | None, where: str, params: dict):
     """A page of events (rows with data and pending count), newest first; None for a bad cursor."""
-    values = {"a": account_id, "l": livemode, "n": limit + 1, **params}
-    base = f"e.account_id = :a AND e.livemode = :l{where}"
-    order = "DESC"
-    if after_id or before_id:
-        cursor = await tx.one("SELECT seq FROM events WHERE id = :cid AND account_id = :a AND livemode = :l",
-                              {"cid": after_id or before_id, "a": account_id, "l": livemode})
-        if cursor is None:
-            return None
-        values["cursor"] = cursor["seq"]
-        base += " AND e.seq < :cursor" if after_id else " AND e.seq > :cursor"
-        order = "DESC" if after_id else "ASC"
-    rows = list(await tx.all(f"SELECT e.data, {_PENDING} FROM events e WHERE {base} ORDER BY e.seq {order} "
-                             "LIMIT :n", values))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    if order == "ASC":
-        rows.reverse()
-    return rows, more
+    return await page(tx, "events", account_id, livemode, limit=limit, columns=f"t.data, {_PENDING}",
+                      after_id=after_id, before_id=before_id, where=where, params=params)
 
 
 async def insert_endpoint(tx: Tx, account_id: str, endpoint: dict, secret: str) -> None:
@@ -338,23 +326,11 @@ async def delete_endpoint(tx: Tx, account_id: str, endpoint_id: str) -> int:
 
 async def page_endpoints(tx: Tx, account_id: str, livemode: bool, *, limit: int, after_id: str | None,
                          before_id: str | None):
-    values = {"a": account_id, "l": livemode, "n": limit + 1}
-    base = "account_id = :a AND livemode = :l"
-    order = "DESC"
-    if after_id or before_id:
-        cursor = await tx.one("SELECT seq FROM webhook_endpoints WHERE id = :cid AND account_id = :a",
-                              {"cid": after_id or before_id, "a": account_id})
-        if cursor is None:
-            return None
-        values["cursor"] = cursor["seq"]
-        base += " AND seq < :cursor" if after_id else " AND seq > :cursor"
-        order = "DESC" if after_id else "ASC"
-    rows = list(await tx.all(f"SELECT data FROM webhook_endpoints WHERE {base} ORDER BY seq {order} LIMIT :n",
-                             values))
-    more = len(rows) > limit
-    rows = rows[:limit]
-    if order == "ASC":
-        rows.reverse()
+    found = await page(tx, "webhook_endpoints", account_id, livemode, limit=limit, columns="t.data",
+                       after_id=after_id, before_id=before_id)
+    if found is None:
+        return None
+    rows, more = found
     return [orjson.loads(row["data"]) for row in rows], more
 
 
@@ -381,7 +357,7 @@ async def delivery_targets(tx: Tx, event_ids: list[str], endpoint_ids: list[str]
     """The event bodies and endpoint (url, secret) a batch of deliveries needs."""
     events = {}
     for event_id in set(event_ids):
-        row = await tx.one(f"SELECT e.data, {_PENDING} FROM events e WHERE e.id = :id", {"id": event_id})
+        row = await tx.one(f"SELECT t.data, {_PENDING} FROM events t WHERE t.id = :id", {"id": event_id})
         if row:
             events[event_id] = row
     endpoints = {}

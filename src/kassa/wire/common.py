@@ -30,7 +30,7 @@ def paging(params: Params) -> Paging:
     return Paging(limit or 10, starting_after, ending_before)
 
 
-def created_filter(params: Params, column: str = "created") -> tuple[str, dict]:
+def created_filter(params: Params, column: str = "t.created") -> tuple[str, dict]:
     """``created=T`` or ``created[gt|gte|lt|lte]=T`` as SQL and its parameters."""
     if not params.has("created"):
         params.used.add("created")

@@ -27,10 +27,10 @@ def _type_filter(call: Call) -> tuple[str, dict]:
     for index, pattern in enumerate(patterns):
         if "*" in pattern:
             values[f"t{index}"] = pattern.replace("%", "").replace("_", "\\_").replace("*", "%")
-            clauses.append(f"e.type LIKE :t{index} ESCAPE '\\'")
+            clauses.append(f"t.type LIKE :t{index} ESCAPE '\\'")
         else:
             values[f"t{index}"] = pattern
-            clauses.append(f"e.type = :t{index}")
+            clauses.append(f"t.type = :t{index}")
     return " AND (" + " OR ".join(clauses) + ")", values
 
 
@@ -44,7 +44,7 @@ def routes(api: Api, events: Events, endpoints: WebhookEndpoints):
     async def list_events(call: Call):
         params = call.params
         page = paging(params)
-        where, values = created_filter(params, "e.created")
+        where, values = created_filter(params)
         types_sql, type_values = _type_filter(call)
         params.bool("delivery_success")
         params.finish()

@@ -19,7 +19,7 @@ def _list(api: Api, service: Objects, url: str, filters: tuple[str, ...] = ()):
         for name in filters:
             value = params.str(name)
             if value:
-                where += f" AND {name} = :f_{name}"
+                where += f" AND t.{name} = :f_{name}"
                 values[f"f_{name}"] = value
         params.finish()
         data, more = await service.list(call.caller, limit=page.limit, starting_after=page.starting_after,

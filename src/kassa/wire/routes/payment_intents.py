@@ -139,7 +139,7 @@ _DIALECTS = {"sqlite": sqlite.dialect(paramstyle="named"), "postgresql": postgre
 def _search_sql(query: search.Query, dialect: str) -> tuple[str, dict]:
     condition = search.to_sqlalchemy(query, _SEARCH_COLUMNS, tables.payment_intents.c.metadata)
     compiled = condition.compile(dialect=_DIALECTS[dialect])
-    sql = str(compiled).replace("payment_intents.", "")
+    sql = str(compiled).replace("payment_intents.", "t.")
     # Bind processors turn e.g. a JSON path key into the dialect's form ('$."order"' on SQLite).
     processors = compiled._bind_processors
     values = {name: processors[name](value) if name in processors else value
@@ -240,7 +240,7 @@ def routes(api: Api, service: PaymentIntents, public_url: str | None = None):
         sql, values = created_filter(params)
         customer = params.str("customer")
         if customer:
-            sql += " AND customer = :customer"
+            sql += " AND t.customer = :customer"
             values["customer"] = customer
         params.finish()
         result = await service.list(call.caller, limit=page.limit, starting_after=page.starting_after,
