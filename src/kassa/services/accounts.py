@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from ..domain.ids import new_id
 from ..store import repo
 from ..store.database import Database, Tx
-from ..wire import auth
+from ..domain import keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,7 +19,7 @@ class NewAccount:
 
 
 async def _add_key(tx: Tx, account_id: str, key: str, kind: str, livemode: bool, now: int) -> None:
-    await repo.insert_key(tx, auth.hash_key(key), account_id, livemode, kind, auth.redact(key), now)
+    await repo.insert_key(tx, keys.hash_key(key), account_id, livemode, kind, keys.redact(key), now)
 
 
 async def create_account(db: Database, *, country: str = "US", name: str = "kassa test merchant",
@@ -32,14 +32,14 @@ async def create_account(db: Database, *, country: str = "US", name: str = "kass
         now = int(time.time())
         account_id = new_id("acct", 16)
         await repo.insert_account(tx, account_id, country.upper(), name, now)
-        keys = {}
+        issued = {}
         for livemode in (False, True) if live else (False,):
             mode = "live" if livemode else "test"
             for kind, short in (("secret", "sk"), ("publishable", "pk")):
-                key = pinned.get(f"{kind}_{mode}") or auth.new_key(short, livemode)
+                key = pinned.get(f"{kind}_{mode}") or keys.new_key(short, livemode)
                 await _add_key(tx, account_id, key, kind, livemode, now)
-                keys[f"{kind}_{mode}"] = key
-        return NewAccount(account_id, country.upper(), keys)
+                issued[f"{kind}_{mode}"] = key
+        return NewAccount(account_id, country.upper(), issued)
 
     return await db.write(unit)
 
@@ -52,7 +52,7 @@ async def pin_test_keys(db: Database, account_id: str, secret: str | None, publi
         for key, kind in ((secret, "secret"), (publishable, "publishable")):
             if not key:
                 continue
-            found = await repo.find_key(tx, auth.hash_key(key))
+            found = await repo.find_key(tx, keys.hash_key(key))
             if found is not None and found["account_id"] == account_id:
                 continue
             await repo.delete_keys(tx, account_id, False, kind)

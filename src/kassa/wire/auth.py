@@ -7,34 +7,7 @@ import hmac
 from dataclasses import dataclass
 
 from ..domain.errors import AuthenticationError, PermissionDenied
-from ..domain.ids import digest, random_base62
-
-KEY_PREFIXES = {("sk", False): "sk_test_", ("sk", True): "sk_live_",
-                ("pk", False): "pk_test_", ("pk", True): "pk_live_"}
-
-
-def hash_key(key: str) -> bytes:
-    """Keys are stored as SHA-256 digests: a leaked database shows no usable key."""
-    return digest(key)
-
-
-def redact(key: str) -> str:
-    return key[:8] + "*" * 4 + key[-4:]
-
-
-def new_key(kind: str, livemode: bool) -> str:
-    """A fresh ``sk_test_…`` / ``pk_live_…`` key with 160 bits of randomness."""
-    return KEY_PREFIXES[(kind, livemode)] + random_base62(48)
-
-
-def parse_key(kind: str, key: str) -> bool:
-    """The mode of a well-formed key of `kind` ('sk' or 'pk'); ValueError otherwise."""
-    for livemode in (False, True):
-        prefix = KEY_PREFIXES[(kind, livemode)]
-        if key.startswith(prefix) and len(key) > len(prefix):
-            return livemode
-    raise ValueError(f"a {kind} key starts with {kind}_test_ or {kind}_live_")
-
+from ..domain.keys import hash_key
 
 @dataclass(frozen=True, slots=True)
 class KeyRecord:
