@@ -8,6 +8,7 @@ page and the background sweep always apply the same rule, once.
 from __future__ import annotations
 
 import hmac
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,7 @@ from ..methods.base import AuthorizationRequest, Connector
 from ..store import repo
 from ..store.database import Tx
 from .context import Caller
-from .unit import Runner, account_now
+from .unit import Runner
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,10 +118,10 @@ class PaymentIntents:
 
     async def retrieve(self, caller: Caller, intent_id: str, client_secret: str | None = None) -> pi.PaymentIntent:
         async def read(tx: Tx):
-            intent = await repo.get_intent(tx, caller.account_id, caller.livemode, intent_id)
-            return intent, await account_now(tx, caller)
+            return await repo.get_intent_and_clock(tx, caller.account_id, caller.livemode, intent_id)
 
-        intent, now = await self.db.read(read)
+        intent, offset = await self.db.read(read)
+        now = int(time.time()) + (0 if caller.livemode else offset)
         if caller.publishable:
             check_client_secret(intent_id, client_secret, intent)
         if intent is None:

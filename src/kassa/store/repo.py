@@ -101,6 +101,17 @@ async def get_intent(tx: Tx, account_id: str, livemode: bool, intent_id: str, *,
     return intent_from_row(row) if row else None
 
 
+async def get_intent_and_clock(tx: Tx, account_id: str, livemode: bool, intent_id: str):
+    """The intent (or None) and the account's test clock offset, in one statement: a read that
+    checks deadlines needs both, and each statement costs a lock round on SQLite."""
+    row = await tx.one("SELECT p.data, a.test_clock_offset FROM accounts a LEFT JOIN payment_intents p "
+                       "ON p.id = :id AND p.account_id = a.id AND p.livemode = :l WHERE a.id = :a",
+                       {"id": intent_id, "a": account_id, "l": livemode})
+    if row is None:
+        return None, 0
+    return (intent_from_row(row) if row["data"] is not None else None), row["test_clock_offset"]
+
+
 # ---- events --------------------------------------------------------------------------------
 
 async def insert_events(tx: Tx, account_id: str, rows: list[dict[str, Any]]) -> None:

@@ -1,0 +1,1 @@
+"""Local doubles of outside services, built from their documented wire formats."""

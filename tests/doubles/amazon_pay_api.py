@@ -1,0 +1,586 @@
+"""A local double of Amazon Pay API v2, from Amazon's documented wire format.
+
+It verifies every request's signature (``signing.verify_request``) and its ``x-amz-pay-*`` headers,
+keeps Checkout Sessions, Charges and Refunds, replays a POST sent again with the same
+``x-amz-pay-idempotency-key`` (and refuses the key with another body: DuplicateIdempotencyKey),
+and answers errors as ``{"reasonCode", "message"}``. Its own page stands in for
+``amazonPayRedirectUrl``: the buyer approves or cancels there and is sent to
+``checkoutResultReturnUrl`` with ``amazonCheckoutSessionId``.
+
+Steer it from Python (``approve``, ``decline``, ``buyer_cancel``, ``settle_charge``,
+``settle_refund``, ``drop_next``, ``authorization = "approve" | "decline" | "async"``) or over HTTP
+(``/__double__/…``). It signs SNS notifications with a self-signed certificate that
+``fetch_certificate`` serves for :data:`CERT_URL`. :func:`running` serves it with uvicorn on
+127.0.0.1 in a thread.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import html
+import json
+import re
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import uvicorn
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.x509.oid import NameOID
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse
+from starlette.routing import Route
+
+from kassa.methods.amazon_pay import signing
+
+CERT_URL = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-kassadouble0000000000000000.pem"
+TOPIC_ARN = "arn:aws:sns:us-east-1:000000000000:kassa-double-ipn"
+MAX_SKEW = timedelta(minutes=15)
+_AMOUNT = re.compile(r"^\d+(\.\d+)?$")
+_KEY = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+ALLOWED = {  # request fields the double knows; others get UnrecognizedField, as Amazon answers
+    "create": {"webCheckoutDetails", "storeId", "scopes", "chargePermissionType", "paymentDetails",
+               "merchantMetadata", "platformId", "providerMetadata", "addressDetails", "recurringMetadata"},
+    "webCheckoutDetails": {"checkoutReviewReturnUrl", "checkoutResultReturnUrl", "checkoutCancelUrl", "checkoutMode"},
+    "paymentDetails": {"paymentIntent", "canHandlePendingAuthorization", "chargeAmount", "totalOrderAmount",
+                       "softDescriptor", "presentmentCurrency", "allowOvercharge", "extendExpiration"},
+    "merchantMetadata": {"merchantReferenceId", "merchantStoreName", "noteToBuyer", "customInformation"},
+    "complete": {"chargeAmount", "totalOrderAmount"},
+    "capture": {"captureAmount", "softDescriptor"},
+    "cancel": {"cancellationReason"},
+    "refund": {"chargeId", "refundAmount", "softDescriptor"},
+}
+METADATA_LIMITS = {"merchantReferenceId": 256, "merchantStoreName": 50, "noteToBuyer": 255, "customInformation": 4096}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, reason_code: str, message: str):
+        super().__init__(message)
+        self.status, self.reason_code, self.message = status, reason_code, message
+
+
+@dataclass(frozen=True)
+class Recorded:
+    method: str
+    path: str
+    status: int
+    reason_code: str | None
+    idempotency_key: str | None
+    replayed: bool
+
+
+def generate_key_pair() -> tuple[str, rsa.RSAPublicKey]:
+    """A fresh merchant key pair: the private key as PEM text, the public key object."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode("ascii")
+    return pem, key.public_key()
+
+
+def _stamp(at: datetime | None = None) -> str:
+    return (at or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _fields(body: Any, allowed: set[str], where: str) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ApiError(400, "InvalidRequestFormat", f"{where or 'the request body'} must be a JSON object")
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise ApiError(400, "UnrecognizedField", f"Unrecognized field {where}{unknown[0]}")
+    return body
+
+
+def _price(value: Any, field: str) -> dict[str, str]:
+    if (not isinstance(value, dict) or not isinstance(value.get("amount"), str) or not _AMOUNT.match(value["amount"])
+            or not isinstance(value.get("currencyCode"), str) or not re.match(r"^[A-Z]{3}$", value["currencyCode"])):
+        raise ApiError(400, "InvalidParameterValue", f"The value provided for {field} is invalid.")
+    return {"amount": value["amount"], "currencyCode": value["currencyCode"]}
+
+
+def _same(a: dict[str, str], b: dict[str, str]) -> bool:
+    return a["currencyCode"] == b["currencyCode"] and Decimal(a["amount"]) == Decimal(b["amount"])
+
+
+def _status(state: str, reason: str | None = None, description: str | None = None) -> dict[str, Any]:
+    return {"state": state, "reasonCode": reason, "reasonDescription": description, "lastUpdatedTimestamp": _stamp()}
+
+
+def _amazon_id(suffix: str = "") -> str:
+    digits = str(uuid.uuid4().int)
+    return f"S01-{digits[:7]}-{digits[7:14]}" + (f"-{suffix}{digits[14:21]}" if suffix else "")
+
+
+class AmazonPayDouble:
+    """The double's state and behaviour; ``public_keys`` maps public key ids to merchant public keys."""
+
+    def __init__(self, public_keys: Mapping[str, Any], *, region: str = "na", sandbox: bool = True,
+                 merchant_id: str = "A1KASSADOUBLE"):
+        self.public_keys = dict(public_keys)
+        self.region = signing.normalize_region(region)
+        self.sandbox = sandbox
+        self.merchant_id = merchant_id
+        self.authorization = "approve"  # what the buyer's approval leads to: approve, decline, async
+        self.decline_reason = "HardDeclined"
+        self.base_url = "http://double.invalid"
+        self.sessions: dict[str, dict[str, Any]] = {}
+        self.charges: dict[str, dict[str, Any]] = {}
+        self.refunds: dict[str, dict[str, Any]] = {}
+        self.requests: list[Recorded] = []
+        self.notifications: list[str] = []  # signed SNS bodies, one per asynchronous change
+        self._buyer: dict[str, str] = {}  # checkoutSessionId → the buyer's answer
+        self._intent_of_charge: dict[str, str] = {}
+        self._saved: dict[str, tuple[tuple[str, str, bytes], int, Any]] = {}
+        self._drops: list[tuple[str, str, bool]] = []
+        self._lock = threading.RLock()
+        self._sns_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.certificate_pem = _self_signed(self._sns_key)
+        self.app = Starlette(routes=[
+            Route("/checkout", self._page, methods=["GET"]),
+            Route("/checkout/{answer:str}", self._answer, methods=["POST"]),
+            Route("/__double__/settings", self._control_settings, methods=["POST"]),
+            Route("/__double__/{kind:str}/{object_id:str}/settle", self._control_settle, methods=["POST"]),
+            Route("/__double__/drop", self._control_drop, methods=["POST"]),
+            Route("/{path:path}", self._api, methods=["GET", "POST", "DELETE", "PATCH"]),
+        ])
+
+    # ---- serving, and dropping a connection --------------------------------------------------
+
+    async def asgi(self, scope: dict, receive: Any, send: Any) -> None:
+        drop = self._take_drop(scope["method"], scope["path"]) if scope["type"] == "http" else None
+        if drop is None:
+            return await self.app(scope, receive, send)
+        if drop:  # processed, but the answer is lost on the way back
+
+            async def swallow(message: dict) -> None:
+                return None
+
+            await self.app(scope, receive, swallow)
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"64")]})
+        # returning now, without the body, makes the server close the connection mid-response
+
+    def drop_next(self, method: str, path_suffix: str, *, after: bool = True) -> None:
+        """Lose the connection of the next matching request, after processing it (or before)."""
+        with self._lock:
+            self._drops.append((method.upper(), path_suffix, after))
+
+    def _take_drop(self, method: str, path: str) -> bool | None:
+        with self._lock:
+            for index, (drop_method, suffix, after) in enumerate(self._drops):
+                if drop_method == method and path.endswith(suffix):
+                    del self._drops[index]
+                    return after
+        return None
+
+    # ---- the API --------------------------------------------------------------------------
+
+    async def _api(self, request: Request) -> JSONResponse:
+        body = await request.body()
+        key = request.headers.get("x-amz-pay-idempotency-key")
+        replayed = False
+        try:
+            key_id = self._authenticate(request, body)
+            handler, ids, needs_key = self._route(request, key_id)
+            data = None
+            if request.method != "GET":
+                try:
+                    data = json.loads(body or b"{}")
+                except ValueError:
+                    raise ApiError(400, "InvalidRequestFormat", "The request body is not valid JSON.") from None
+            if key is not None and not _KEY.match(key):
+                raise ApiError(400, "InvalidHeaderValue", "x-amz-pay-idempotency-key is invalid.")
+            if needs_key and key is None:
+                raise ApiError(400, "MissingHeader", "x-amz-pay-idempotency-key is missing.")
+            with self._lock:
+                fingerprint = (request.method, request.url.path, body)
+                if key is not None and request.method == "POST" and key in self._saved:
+                    saved_for, status, payload = self._saved[key]
+                    if saved_for != fingerprint:
+                        raise ApiError(400, "DuplicateIdempotencyKey", "The idempotency key was already used "
+                                       "in a different request.")
+                    replayed = True
+                else:
+                    status, payload = handler(*ids, data)
+                    if key is not None and request.method == "POST":
+                        self._saved[key] = (fingerprint, status, copy.deepcopy(payload))
+            payload = copy.deepcopy(payload)
+        except ApiError as error:
+            status, payload = error.status, {"reasonCode": error.reason_code, "message": error.message}
+        self.requests.append(Recorded(request.method, request.url.path, status, payload.get("reasonCode")
+                                      if status >= 400 else None, key, replayed))
+        return JSONResponse(payload, status_code=status)
+
+    def _authenticate(self, request: Request, body: bytes) -> str:
+        headers = {name.lower(): value for name, value in request.headers.items()}
+        if "authorization" not in headers:
+            raise ApiError(400, "MissingHeader", "The authorization header is missing.")
+        auth = signing.parse_authorization(headers["authorization"])
+        if auth is None:
+            raise ApiError(400, "InvalidHeaderValue", "The authorization header is invalid.")
+        if auth.public_key_id not in self.public_keys:
+            raise ApiError(401, "UnauthorizedAccess", "The public key id is not known.")
+        for name in ("x-amz-pay-date", "x-amz-pay-host", "x-amz-pay-region"):
+            if name not in auth.signed_headers:
+                raise ApiError(400, "MissingHeader", f"{name} must be present and signed.")
+        if "x-amz-pay-idempotency-key" in headers and "x-amz-pay-idempotency-key" not in auth.signed_headers:
+            raise ApiError(403, "InvalidRequestSignature", "x-amz-pay-idempotency-key must be signed.")
+        if headers["x-amz-pay-host"] != signing.HOSTS[self.region]:
+            raise ApiError(400, "InvalidHeaderValue", "x-amz-pay-host does not name this region's host.")
+        try:
+            region_ok = signing.normalize_region(headers["x-amz-pay-region"]) == self.region
+            sent = datetime.strptime(headers["x-amz-pay-date"], signing.DATE_FORMAT).replace(tzinfo=timezone.utc)
+        except ValueError:
+            raise ApiError(400, "InvalidHeaderValue", "x-amz-pay-region or x-amz-pay-date is invalid.") from None
+        if not region_ok or abs(datetime.now(timezone.utc) - sent) > MAX_SKEW:
+            raise ApiError(400, "InvalidHeaderValue", "x-amz-pay-region is wrong or the request has expired.")
+        url = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1")
+        if request.url.query:
+            url += "?" + request.url.query
+        if not signing.verify_request(self.public_keys, request.method, url, headers, body):
+            raise ApiError(403, "InvalidRequestSignature", "The request signature does not match.")
+        return auth.public_key_id
+
+    def _route(self, request: Request, key_id: str) -> tuple[Any, tuple[str, ...], bool]:
+        parts = [part for part in request.url.path.split("/") if part]
+        environment = "sandbox" if self.sandbox else "live"
+        head, dash, _ = key_id.partition("-")
+        named = head.lower() if dash and head.upper() in ("SANDBOX", "LIVE") else None
+        if named is None:  # a key without an environment prefix: the path names the environment
+            if parts[:1] != [environment]:
+                raise ApiError(404, "ResourceNotFound", f"No such resource (expected /{environment}/v2/...).")
+            parts = parts[1:]
+        elif named != environment:
+            raise ApiError(401, "UnauthorizedAccess", "The public key belongs to the other environment.")
+        if parts[:1] != ["v2"]:
+            raise ApiError(404, "ResourceNotFound", "No such resource.")
+        method, rest = request.method, parts[1:]
+        routes = {
+            ("POST", 1, "checkoutSessions"): (self._create_session, True),
+            ("GET", 2, "checkoutSessions"): (self._get_session, False),
+            ("POST", 3, "checkoutSessions", "complete"): (self._complete, False),
+            ("GET", 2, "charges"): (self._get_charge, False),
+            ("POST", 3, "charges", "capture"): (self._capture, True),
+            ("DELETE", 3, "charges", "cancel"): (self._cancel, False),
+            ("POST", 1, "refunds"): (self._create_refund, True),
+            ("GET", 2, "refunds"): (self._get_refund, False),
+        }
+        shape = (method, len(rest), *rest[:1], *rest[2:3])
+        if shape not in routes:
+            raise ApiError(404 if method in ("GET", "POST", "DELETE") else 405, "ResourceNotFound", "No such resource.")
+        handler, needs_key = routes[shape]
+        return handler, tuple(rest[1:2]), needs_key
+
+    def _object(self, table: dict[str, dict[str, Any]], object_id: str, what: str) -> dict[str, Any]:
+        if object_id not in table:
+            raise ApiError(404, "ResourceNotFound", f"{what} {object_id} does not exist.")
+        return table[object_id]
+
+    def _create_session(self, data: Any) -> tuple[int, dict[str, Any]]:
+        _fields(data, ALLOWED["create"], "")
+        web = _fields(data.get("webCheckoutDetails", {}), ALLOWED["webCheckoutDetails"], "webCheckoutDetails.")
+        payment = _fields(data.get("paymentDetails", {}), ALLOWED["paymentDetails"], "paymentDetails.")
+        metadata = _fields(data.get("merchantMetadata", {}), ALLOWED["merchantMetadata"], "merchantMetadata.")
+        if not isinstance(data.get("storeId"), str) or not data["storeId"]:
+            raise ApiError(400, "MissingParameterValue", "storeId is required.")
+        if web.get("checkoutMode", "ProcessOrder") != "ProcessOrder":
+            raise ApiError(400, "InvalidParameterValue", "The value provided for checkoutMode is invalid.")
+        result_url = web.get("checkoutResultReturnUrl")
+        if not isinstance(result_url, str) or urlsplit(result_url).scheme not in ("http", "https"):
+            raise ApiError(400, "InvalidParameterValue", "The value provided for checkoutResultReturnUrl is invalid.")
+        if payment.get("paymentIntent") not in ("Authorize", "AuthorizeWithCapture"):
+            raise ApiError(400, "InvalidParameterValue", "The value provided for paymentIntent is invalid.")
+        if not isinstance(payment.get("canHandlePendingAuthorization", False), bool):
+            raise ApiError(400, "InvalidParameterValue", "canHandlePendingAuthorization must be a boolean.")
+        price = _price(payment.get("chargeAmount"), "paymentDetails.chargeAmount")
+        if payment.get("presentmentCurrency", price["currencyCode"]) != price["currencyCode"]:
+            raise ApiError(400, "CurrencyMismatch", "presentmentCurrency does not match chargeAmount.")
+        for name, limit in METADATA_LIMITS.items():
+            if name in metadata and (not isinstance(metadata[name], str) or len(metadata[name]) > limit):
+                raise ApiError(400, "InvalidParameterValue", f"The value provided for {name} is invalid.")
+        session_id = str(uuid.uuid4())
+        now = datetime.now(timezone.utc)
+        redirect = f"{self.base_url}/checkout?amazonCheckoutSessionId={session_id}"
+        session = {
+            "checkoutSessionId": session_id,
+            "webCheckoutDetails": {"checkoutReviewReturnUrl": None, "checkoutResultReturnUrl": result_url,
+                                   "checkoutMode": "ProcessOrder",
+                                   "amazonPayRedirectUrl": redirect},
+            "paymentDetails": {"paymentIntent": payment["paymentIntent"], "chargeAmount": price,
+                               "canHandlePendingAuthorization": payment.get("canHandlePendingAuthorization", False),
+                               "presentmentCurrency": price["currencyCode"], "totalOrderAmount": None,
+                               "softDescriptor": None},
+            "merchantMetadata": {name: metadata.get(name) for name in METADATA_LIMITS},
+            "buyer": None, "shippingAddress": None, "billingAddress": None,
+            "chargePermissionId": None, "chargeId": None, "constraints": [],
+            "statusDetails": _status("Open"), "creationTimestamp": _stamp(now),
+            "expirationTimestamp": _stamp(now + timedelta(hours=24)), "storeId": data["storeId"],
+            "releaseEnvironment": "Sandbox" if self.sandbox else "Live",
+            "providerMetadata": {"providerReferenceId": None},
+        }
+        self.sessions[session_id] = session
+        return 201, session
+
+    def _get_session(self, session_id: str, _: Any) -> tuple[int, dict[str, Any]]:
+        return 200, self._object(self.sessions, session_id, "Checkout Session")
+
+    def _complete(self, session_id: str, data: Any) -> tuple[int, dict[str, Any]]:
+        price = _price(_fields(data, ALLOWED["complete"], "").get("chargeAmount"), "chargeAmount")
+        session = self._object(self.sessions, session_id, "Checkout Session")
+        state = session["statusDetails"]["state"]
+        if state == "Canceled":
+            raise ApiError(400, "CheckoutSessionCanceled", "The Checkout Session is in Canceled state: "
+                           f"{session['statusDetails']['reasonCode']}.")
+        if not _same(price, session["paymentDetails"]["chargeAmount"]):
+            raise ApiError(400, "InvalidParameterValue", "chargeAmount does not match the Checkout Session's.")
+        if state == "Completed":
+            return 200, session
+        answer = self._buyer.get(session_id)
+        if answer is None:
+            raise ApiError(422, "InvalidCheckoutSessionStatus", "The buyer has not finished checkout yet.")
+        pending_ok = session["paymentDetails"]["canHandlePendingAuthorization"]
+        if answer == "async" and not pending_ok:  # Amazon cannot wait: the authorization times out
+            charge = self._new_charge(session, _status("Declined", "TransactionTimedOut"))
+            session.update(chargeId=charge["chargeId"], statusDetails=_status("Canceled", "Declined"))
+            raise ApiError(400, "CheckoutSessionCanceled", "The Checkout Session is in Canceled state: Declined.")
+        capture = session["paymentDetails"]["paymentIntent"] == "AuthorizeWithCapture"
+        state = "AuthorizationInitiated" if answer == "async" else "Captured" if capture else "Authorized"
+        charge = self._new_charge(session, _status(state))
+        session.update(chargeId=charge["chargeId"], chargePermissionId=charge["chargePermissionId"],
+                       statusDetails=_status("Completed"))
+        return 200, session
+
+    def _new_charge(self, session: dict[str, Any], status: dict[str, Any]) -> dict[str, Any]:
+        price = session["paymentDetails"]["chargeAmount"]
+        now = datetime.now(timezone.utc)
+        permission = _amazon_id()
+        charge = {"chargeId": f"{permission}-C{str(uuid.uuid4().int)[:6]}", "chargePermissionId": permission,
+                  "chargeAmount": price, "captureAmount": price if status["state"] == "Captured" else None,
+                  "refundedAmount": None, "convertedAmount": None, "conversionRate": None, "softDescriptor": None,
+                  "merchantMetadata": session["merchantMetadata"], "providerMetadata": {"providerReferenceId": None},
+                  "statusDetails": status, "creationTimestamp": _stamp(now),
+                  "expirationTimestamp": _stamp(now + timedelta(days=30)),
+                  "releaseEnvironment": session["releaseEnvironment"]}
+        self.charges[charge["chargeId"]] = charge
+        self._intent_of_charge[charge["chargeId"]] = session["paymentDetails"]["paymentIntent"]
+        return charge
+
+    def _get_charge(self, charge_id: str, _: Any) -> tuple[int, dict[str, Any]]:
+        return 200, self._object(self.charges, charge_id, "Charge")
+
+    def _capture(self, charge_id: str, data: Any) -> tuple[int, dict[str, Any]]:
+        price = _price(_fields(data, ALLOWED["capture"], "").get("captureAmount"), "captureAmount")
+        charge = self._object(self.charges, charge_id, "Charge")
+        if charge["statusDetails"]["state"] != "Authorized":
+            raise ApiError(422, "InvalidChargeStatus", f"The Charge is in {charge['statusDetails']['state']} state.")
+        if price["currencyCode"] != charge["chargeAmount"]["currencyCode"]:
+            raise ApiError(400, "CurrencyMismatch", "captureAmount is not in the Charge's currency.")
+        if Decimal(price["amount"]) > Decimal(charge["chargeAmount"]["amount"]):
+            raise ApiError(400, "TransactionAmountExceeded", "captureAmount exceeds the authorized amount.")
+        charge.update(captureAmount=price, statusDetails=_status("Captured"))
+        return 200, charge
+
+    def _cancel(self, charge_id: str, data: Any) -> tuple[int, dict[str, Any]]:
+        reason = _fields(data, ALLOWED["cancel"], "").get("cancellationReason")
+        charge = self._object(self.charges, charge_id, "Charge")
+        if charge["statusDetails"]["state"] not in ("Authorized", "AuthorizationInitiated"):
+            raise ApiError(422, "InvalidChargeStatus", f"The Charge is in {charge['statusDetails']['state']} state.")
+        charge["statusDetails"] = _status("Canceled", "MerchantCanceled", reason)
+        return 200, charge
+
+    def _create_refund(self, data: Any) -> tuple[int, dict[str, Any]]:
+        _fields(data, ALLOWED["refund"], "")
+        price = _price(data.get("refundAmount"), "refundAmount")
+        charge = self._object(self.charges, str(data.get("chargeId")), "Charge")
+        if charge["statusDetails"]["state"] != "Captured":
+            raise ApiError(422, "InvalidChargeStatus", f"The Charge is in {charge['statusDetails']['state']} state.")
+        if price["currencyCode"] != charge["captureAmount"]["currencyCode"]:
+            raise ApiError(400, "CurrencyMismatch", "refundAmount is not in the Charge's currency.")
+        taken = sum(Decimal(r["refundAmount"]["amount"]) for r in self.refunds.values()
+                    if r["chargeId"] == charge["chargeId"] and r["statusDetails"]["state"] != "Declined")
+        if taken + Decimal(price["amount"]) > Decimal(charge["captureAmount"]["amount"]):
+            raise ApiError(400, "TransactionAmountExceeded", "The refunds would exceed the captured amount.")
+        refund = {"refundId": f"{charge['chargePermissionId']}-R{str(uuid.uuid4().int)[:6]}",
+                  "chargeId": charge["chargeId"], "refundAmount": price, "softDescriptor": None,
+                  "creationTimestamp": _stamp(), "statusDetails": _status("RefundInitiated"),
+                  "releaseEnvironment": charge["releaseEnvironment"]}
+        self.refunds[refund["refundId"]] = refund
+        return 201, refund
+
+    def _get_refund(self, refund_id: str, _: Any) -> tuple[int, dict[str, Any]]:
+        return 200, self._object(self.refunds, refund_id, "Refund")
+
+    # ---- the buyer, and Amazon's own later decisions ----------------------------------------
+
+    def _return_url(self, session_id: str) -> str:
+        parts = urlsplit(self.sessions[session_id]["webCheckoutDetails"]["checkoutResultReturnUrl"])
+        query = urlencode([*parse_qsl(parts.query, keep_blank_values=True), ("amazonCheckoutSessionId", session_id)])
+        return urlunsplit(parts._replace(query=query))
+
+    def _open(self, session_id: str) -> dict[str, Any]:
+        session = self.sessions[session_id]
+        if session["statusDetails"]["state"] != "Open" or session_id in self._buyer:
+            raise ValueError(f"checkout session {session_id} is not waiting for the buyer")
+        return session
+
+    def approve(self, session_id: str) -> str:
+        """The buyer approves; ``authorization`` says what Amazon makes of it. Returns where the buyer goes."""
+        with self._lock:
+            self._open(session_id)
+            if self.authorization == "decline":
+                return self.decline(session_id, self.decline_reason)
+            self._buyer[session_id] = "async" if self.authorization == "async" else "approve"
+            return self._return_url(session_id)
+
+    def decline(self, session_id: str, reason: str = "HardDeclined") -> str:
+        with self._lock:
+            session = self._open(session_id)
+            charge = self._new_charge(session, _status("Declined", reason))
+            self._buyer[session_id] = "decline"
+            session.update(chargeId=charge["chargeId"], statusDetails=_status("Canceled", "Declined"))
+            return self._return_url(session_id)
+
+    def buyer_cancel(self, session_id: str) -> str:
+        with self._lock:
+            session = self._open(session_id)
+            self._buyer[session_id] = "cancel"
+            session["statusDetails"] = _status("Canceled", "BuyerCanceled")
+            return self._return_url(session_id)
+
+    def settle_charge(self, charge_id: str, state: str = "Authorized", reason: str | None = None) -> None:
+        """An AuthorizationInitiated charge ends: Authorized (captured for AuthorizeWithCapture) or Declined."""
+        with self._lock:
+            charge = self.charges[charge_id]
+            if charge["statusDetails"]["state"] != "AuthorizationInitiated":
+                raise ValueError(f"charge {charge_id} is not pending")
+            if state == "Authorized" and self._intent_of_charge[charge_id] == "AuthorizeWithCapture":
+                state = "Captured"
+                charge["captureAmount"] = charge["chargeAmount"]
+            charge["statusDetails"] = _status(state, reason)
+            self.notifications.append(self.notification("CHARGE", charge_id, charge["chargePermissionId"]))
+
+    def settle_refund(self, refund_id: str, state: str = "Refunded", reason: str | None = None) -> None:
+        with self._lock:
+            refund = self.refunds[refund_id]
+            refund["statusDetails"] = _status(state, reason)
+            charge = self.charges[refund["chargeId"]]
+            if state == "Refunded":
+                before = Decimal((charge["refundedAmount"] or {"amount": "0"})["amount"])
+                total = before + Decimal(refund["refundAmount"]["amount"])
+                currency = refund["refundAmount"]["currencyCode"]
+                charge["refundedAmount"] = {"amount": str(total), "currencyCode": currency}
+            self.notifications.append(self.notification("REFUND", refund_id, charge["chargePermissionId"]))
+
+    async def _page(self, request: Request) -> HTMLResponse:
+        session_id = request.query_params.get("amazonCheckoutSessionId", "")
+        if session_id not in self.sessions:
+            return HTMLResponse("<p>No such checkout session.</p>", status_code=404)
+        price = self.sessions[session_id]["paymentDetails"]["chargeAmount"]
+        sid = html.escape(session_id)
+        form = '<form method="post" action="/checkout/{0}"><input type="hidden" name="session" value="{1}">' \
+               '<button>{2}</button></form>'
+        return HTMLResponse(f"<h1>Amazon Pay (double)</h1><p>{html.escape(price['amount'])} "
+                            f"{html.escape(price['currencyCode'])}</p>"
+                            + form.format("approve", sid, "Pay now") + form.format("cancel", sid, "Cancel"))
+
+    async def _answer(self, request: Request) -> RedirectResponse | HTMLResponse:
+        session_id = dict(parse_qsl((await request.body()).decode("utf-8", "replace"))).get("session", "")
+        answer = request.path_params["answer"]
+        if session_id not in self.sessions or answer not in ("approve", "cancel"):
+            return HTMLResponse("<p>No such checkout session.</p>", status_code=404)
+        try:
+            target = self.approve(session_id) if answer == "approve" else self.buyer_cancel(session_id)
+        except ValueError as error:
+            return HTMLResponse(f"<p>{html.escape(str(error))}</p>", status_code=409)
+        return RedirectResponse(target, status_code=303)
+
+    async def _control_settings(self, request: Request) -> JSONResponse:
+        data = await request.json()
+        self.authorization = data.get("authorization", self.authorization)
+        self.decline_reason = data.get("decline_reason", self.decline_reason)
+        return JSONResponse({"authorization": self.authorization, "decline_reason": self.decline_reason})
+
+    async def _control_settle(self, request: Request) -> JSONResponse:
+        data = await request.json()
+        kind, object_id = request.path_params["kind"], request.path_params["object_id"]
+        settle = {"charges": self.settle_charge, "refunds": self.settle_refund}.get(kind)
+        if settle is None:
+            return JSONResponse({"error": "charges or refunds"}, status_code=404)
+        settle(object_id, data["state"], data.get("reasonCode"))
+        return JSONResponse({"ok": True})
+
+    async def _control_drop(self, request: Request) -> JSONResponse:
+        data = await request.json()
+        self.drop_next(data["method"], data["path"], after=data.get("when", "after") == "after")
+        return JSONResponse({"ok": True})
+
+    # ---- SNS notifications -----------------------------------------------------------------
+
+    def notification(self, object_type: str, object_id: str, charge_permission_id: str | None = None, *,
+                     signature_version: str = "2", subject: str | None = None, cert_url: str = CERT_URL) -> str:
+        """A signed SNS body carrying an Amazon Pay IPN for that object."""
+        message = {"MerchantID": self.merchant_id, "ObjectType": object_type, "ObjectId": object_id,
+                   "ChargePermissionId": charge_permission_id, "NotificationType": "STATE_CHANGE",
+                   "NotificationId": str(uuid.uuid4()), "NotificationVersion": "V2"}
+        envelope = {"Type": "Notification", "MessageId": str(uuid.uuid4()), "TopicArn": TOPIC_ARN,
+                    "Message": json.dumps(message), "Timestamp": datetime.now(timezone.utc).isoformat(
+                        timespec="milliseconds").replace("+00:00", "Z"),
+                    "SignatureVersion": signature_version, "SigningCertURL": cert_url,
+                    "UnsubscribeURL": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn="
+                                      + TOPIC_ARN}
+        if subject is not None:
+            envelope["Subject"] = subject
+        envelope["Signature"] = self.sign_sns(envelope)
+        return json.dumps(envelope)
+
+    def sign_sns(self, envelope: Mapping[str, Any]) -> str:
+        """SNS's signature: SHA1withRSA (version 1) or SHA256withRSA over ``name\\nvalue\\n`` lines."""
+        names = ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type")
+        text = "".join(f"{name}\n{envelope[name]}\n" for name in names if name in envelope)
+        digest = hashes.SHA1() if envelope["SignatureVersion"] == "1" else hashes.SHA256()
+        return base64.b64encode(self._sns_key.sign(text.encode("utf-8"), padding.PKCS1v15(), digest)).decode()
+
+    async def fetch_certificate(self, url: str) -> bytes:
+        """Stands in for an HTTPS GET of the certificate: only :data:`CERT_URL` is served."""
+        if url != CERT_URL:
+            raise AssertionError(f"the verifier fetched an unexpected certificate URL: {url}")
+        return self.certificate_pem
+
+
+def _self_signed(key: rsa.RSAPrivateKey) -> bytes:
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.amazonaws.com")])
+    now = datetime.now(timezone.utc)
+    certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+                   .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+                   .not_valid_after(now + timedelta(days=30)).sign(key, hashes.SHA256()))
+    return certificate.public_bytes(serialization.Encoding.PEM)
+
+
+@contextmanager
+def running(double: AmazonPayDouble) -> Iterator[AmazonPayDouble]:
+    """Serve the double on 127.0.0.1 (a free port) in a thread; ``double.base_url`` says where."""
+    config = uvicorn.Config(double.asgi, host="127.0.0.1", port=0, log_level="critical", lifespan="off",
+                            http="h11", loop="asyncio", interface="asgi3", access_log=False)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="amazon-pay-double", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the Amazon Pay double did not start")
+        time.sleep(0.01)
+    double.base_url = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
+    try:
+        yield double
+    finally:
+        server.should_exit = True
+        thread.join(10)
