@@ -30,6 +30,7 @@ from .web import elements, pages
 from .wire import expand
 from .wire import render as render_module
 from .wire.api import Api, error_response, json_response
+from .wire.router import ApiRouter
 from .services.events import Events, WebhookEndpoints
 from .wire.routes import events, objects, payment_intents, test_helpers
 from .workers.sweeper import Sweeper
@@ -73,14 +74,19 @@ class Services:
                                "re": loader(self.refund_objects), "pi": load_intent})
 
 
-def build_routes(services: Services, settings: Settings) -> list[Route]:
+def api_table(services: Services, settings: Settings) -> list[tuple[str, str, object]]:
+    """(path, method, endpoint) of every /v1 call."""
+    api = Api(services.db)
+    return (payment_intents.routes(api, services.intents, settings.public_url)
+            + objects.routes(api, services.methods, services.charges, services.refund_objects, services.refunds)
+            + test_helpers.routes(api, services.sweeper.sweep)
+            + events.routes(api, services.events, services.endpoints))
+
+
+def build_routes(services: Services) -> list[Route]:
+    """Everything that is not a /v1 call: health, CORS preflight, hosted pages, kassa.js."""
     db = services.db
-    api = Api(db)
-    table = (payment_intents.routes(api, services.intents, settings.public_url)
-             + objects.routes(api, services.methods, services.charges, services.refund_objects, services.refunds)
-             + test_helpers.routes(api, services.sweeper.sweep)
-             + events.routes(api, services.events, services.endpoints))
-    routes = [Route(path, endpoint, methods=[method]) for path, method, endpoint in table]
+    routes = []
 
     async def healthz(request: Request) -> Response:
         async def read(tx):
@@ -116,8 +122,9 @@ async def _not_found(request: Request, exc: HTTPException) -> Response:
     return response
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    """The kassa ASGI app (a factory, so that each worker process builds its own)."""
+def create_app(settings: Settings | None = None) -> ApiRouter:
+    """The kassa ASGI app (a factory, so that each worker process builds its own): the API's own
+    router in front, the Starlette app (pages, scripts, lifespan) behind it."""
     settings = settings or Settings.from_env()
     db = open_database(settings.database_url, durable=settings.durable)
     services = Services(db, settings)
@@ -142,8 +149,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await services.webhooks.close()
             await db.close()
 
-    app = Starlette(routes=build_routes(services, settings), lifespan=lifespan,
+    app = Starlette(routes=build_routes(services), lifespan=lifespan,
                     exception_handlers={HTTPException: _not_found})
     app.router.redirect_slashes = False  # a stray slash is a Stripe-style 404, never a redirect
     app.state.services = services
-    return app
+    return ApiRouter(api_table(services, settings), fallback=app)
