@@ -25,12 +25,19 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser_available():
     reason = missing_browser()
     if reason:
         if os.environ.get("CI"):
             pytest.fail(f"browser tests cannot run: {reason}")
         pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def browser(browser_available):
+    """Chromium for one test module. Module-scoped on purpose: Playwright's sync API keeps an
+    event loop running in this thread while it is open, which later asyncio.run() calls (other
+    test folders) must not find."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -40,14 +47,14 @@ def browser():
 
 
 @pytest.fixture(scope="session")
-def demo(browser, tmp_path_factory):
+def demo(browser_available, tmp_path_factory):
     running = start_demo(tmp_path_factory.mktemp("demo"))
     yield running
     running.stop()
 
 
 @pytest.fixture(scope="session")
-def merchant_site(browser):
+def merchant_site(browser_available):
     site = MerchantSite()
     yield site
     site.close()
