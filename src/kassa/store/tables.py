@@ -12,6 +12,21 @@ metadata = MetaData()
 # SQLite needs INTEGER PRIMARY KEY for an alias of rowid; PostgreSQL wants a 64-bit identity.
 Seq = BigInteger().with_variant(Integer(), "sqlite")
 
+def owned(name: str, *extra) -> Table:
+    """A table of an account's objects: `seq` (list order and cursors), the object's `id`, its
+    owner and mode, when it was created, its JSON `data`, and the table's own columns and indexes."""
+    return Table(
+        name, metadata,
+        Column("seq", Seq, primary_key=True, autoincrement=True),
+        Column("id", String(64), nullable=False, unique=True),
+        Column("account_id", String(64), nullable=False),
+        Column("livemode", Boolean, nullable=False),
+        Column("created", BigInteger, nullable=False),
+        *extra,
+        Column("data", Text, nullable=False),
+    )
+
+
 accounts = Table(
     "accounts", metadata,
     Column("id", String(64), primary_key=True),
@@ -32,33 +47,21 @@ api_keys = Table(
     Column("created", BigInteger, nullable=False),
 )
 
-payment_intents = Table(
-    "payment_intents", metadata,
-    Column("seq", Seq, primary_key=True, autoincrement=True),
-    Column("id", String(64), nullable=False, unique=True),
-    Column("account_id", String(64), nullable=False),
-    Column("livemode", Boolean, nullable=False),
-    Column("created", BigInteger, nullable=False),
+payment_intents = owned(
+    "payment_intents",
     Column("status", String(32), nullable=False),
     Column("amount", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
     Column("customer", String(64)),
     Column("metadata", JSON, nullable=False),
     Column("deadline", BigInteger),  # when the sweep must act (authorization window, capture hold)
-    Column("data", Text, nullable=False),
     Index("ix_payment_intents_owner_seq", "account_id", "livemode", "seq"),
     Index("ix_payment_intents_deadline", "deadline"),
 )
 
-events = Table(
-    "events", metadata,
-    Column("seq", Seq, primary_key=True, autoincrement=True),
-    Column("id", String(64), nullable=False, unique=True),
-    Column("account_id", String(64), nullable=False),
-    Column("livemode", Boolean, nullable=False),
-    Column("created", BigInteger, nullable=False),
+events = owned(
+    "events",
     Column("type", String(64), nullable=False),
-    Column("data", Text, nullable=False),
     Index("ix_events_owner_seq", "account_id", "livemode", "seq"),
 )
 
@@ -74,41 +77,24 @@ idempotency_keys = Table(
     Index("ix_idempotency_keys_created", "created"),
 )
 
-payment_methods = Table(
-    "payment_methods", metadata,
-    Column("seq", Seq, primary_key=True, autoincrement=True),
-    Column("id", String(64), nullable=False, unique=True),
-    Column("account_id", String(64), nullable=False),
-    Column("livemode", Boolean, nullable=False),
-    Column("created", BigInteger, nullable=False),
-    Column("data", Text, nullable=False),
+payment_methods = owned(
+    "payment_methods",
+
 )
 
-charges = Table(
-    "charges", metadata,
-    Column("seq", Seq, primary_key=True, autoincrement=True),
-    Column("id", String(64), nullable=False, unique=True),
-    Column("account_id", String(64), nullable=False),
-    Column("livemode", Boolean, nullable=False),
-    Column("created", BigInteger, nullable=False),
+charges = owned(
+    "charges",
     Column("payment_intent", String(64), nullable=False),
-    Column("data", Text, nullable=False),
     Index("ix_charges_owner_seq", "account_id", "livemode", "seq"),
     Index("ix_charges_payment_intent", "payment_intent"),
 )
 
-refunds = Table(
-    "refunds", metadata,
-    Column("seq", Seq, primary_key=True, autoincrement=True),
-    Column("id", String(64), nullable=False, unique=True),
-    Column("account_id", String(64), nullable=False),
-    Column("livemode", Boolean, nullable=False),
-    Column("created", BigInteger, nullable=False),
+refunds = owned(
+    "refunds",
     Column("payment_intent", String(64), nullable=False),
     Column("charge", String(64), nullable=False),
     Column("status", String(16), nullable=False),
     Column("settle_at", BigInteger),  # when the worker asks Amazon Pay (test mode: settles)
-    Column("data", Text, nullable=False),
     Index("ix_refunds_owner_seq", "account_id", "livemode", "seq"),
     Index("ix_refunds_charge", "charge"),
     Index("ix_refunds_payment_intent", "payment_intent"),
@@ -131,18 +117,12 @@ authorizations = Table(
     Column("external_id", String(255)),  # the live connector's checkout session id
 )
 
-webhook_endpoints = Table(
-    "webhook_endpoints", metadata,
-    Column("seq", Seq, primary_key=True, autoincrement=True),
-    Column("id", String(64), nullable=False, unique=True),
-    Column("account_id", String(64), nullable=False),
-    Column("livemode", Boolean, nullable=False),
-    Column("created", BigInteger, nullable=False),
+webhook_endpoints = owned(
+    "webhook_endpoints",
     Column("status", String(16), nullable=False),  # 'enabled' | 'disabled'
     # The signing secret must stay usable to sign every delivery, so it is kept (not hashed);
     # the API shows it only in the answer to create.
     Column("secret", String(128), nullable=False),
-    Column("data", Text, nullable=False),
     Index("ix_webhook_endpoints_owner_seq", "account_id", "livemode", "seq"),
 )
 
