@@ -68,6 +68,7 @@ class SqliteDatabase:
         # Checkpoints run apart (see `_checkpoint`), so that no commit waits for one.
         self._writer.execute("PRAGMA wal_autocheckpoint=0")
         self._reader = _connect(path, synchronous)
+        self._reading = False
         self._checkpointer = _connect(path, synchronous)
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kassa-sqlite-commit")
         self._checkpoint_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kassa-sqlite-checkpoint")
@@ -77,7 +78,20 @@ class SqliteDatabase:
         self._checkpointing = False
 
     async def read(self, unit):
+        """Reads of one turn of the event loop share one read transaction (one snapshot, one round
+        of WAL locks instead of one per statement). It ends before the loop's next turn, and a
+        client only reads after an earlier turn answered its write, so every read sees every
+        acknowledged write."""
+        if not self._reading:
+            self._reader.execute("BEGIN")
+            self._reading = True
+            asyncio.get_running_loop().call_soon(self._end_read)
         return await unit(_SqliteTx(self._reader))
+
+    def _end_read(self) -> None:
+        self._reading = False
+        if self._reader.in_transaction:
+            self._reader.execute("COMMIT")
 
     async def write(self, unit):
         future = asyncio.get_running_loop().create_future()
