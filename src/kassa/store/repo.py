@@ -368,7 +368,7 @@ async def delivery_targets(tx: Tx, event_ids: list[str], endpoint_ids: list[str]
     """The event bodies and endpoint (url, secret) a batch of deliveries needs."""
     events = {}
     for event_id in set(event_ids):
-        row = await tx.one(f"SELECT t.data, {_PENDING} FROM events t WHERE t.id = :id", {"id": event_id})
+        row = await tx.one("SELECT data FROM events WHERE id = :id", {"id": event_id})
         if row:
             events[event_id] = row
     endpoints = {}

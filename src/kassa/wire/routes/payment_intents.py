@@ -198,7 +198,8 @@ def routes(api: Api, service: PaymentIntents, public_url: str | None = None):
         else:
             command = _create_command(params)
         params.finish()
-        return await service.create(call.caller, command, confirmation if confirm else None, base_url(call))
+        return await service.create(call.caller, command, confirmation if confirm else None,
+                                    base_url(call) if confirm else "")
 
     async def confirm(call: Call):
         params = call.params
