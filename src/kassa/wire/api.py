@@ -92,7 +92,7 @@ class Api:
             self.keys[digest] = record
         return record
 
-    async def present(self, tx: Tx, call: Call, obj: Any, rendered: dict | None = None) -> dict:
+    async def present(self, tx: Tx | None, call: Call, obj: Any, rendered: dict | None = None) -> dict:
         """The JSON of a result for this caller: rendered, reduced for publishable keys, expanded."""
         body = obj if isinstance(obj, dict) else rendered if rendered is not None else render(obj)
         if call.caller.publishable and body.get("object") == "payment_intent":
@@ -150,10 +150,14 @@ class Api:
                     result.headers["Request-Id"] = request_id
                     return result
 
-                async def read(tx: Tx):
-                    return await self.present(tx, call, result)
+                if call.expand:  # expanding reads the objects named
+                    async def read(tx: Tx):
+                        return await self.present(tx, call, result)
 
-                return json_response(orjson.dumps(await self.db.read(read)), 200, request_id)
+                    body = await self.db.read(read)
+                else:
+                    body = await self.present(None, call, result)
+                return json_response(orjson.dumps(body), 200, request_id)
             except KassaError as error:
                 return error_response(error, request_id)
             except StoreUnavailable:
