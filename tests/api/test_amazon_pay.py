@@ -262,6 +262,8 @@ def test_confirm_errors(client, params, code, param):
     assert info.value.http_status == 400
     assert (info.value.code, info.value.param) == (code, param)
     assert client.v1.payment_intents.retrieve(intent.id).status == "requires_payment_method"
+    if code == "payment_intent_redirect_confirmation_without_return_url":
+        assert info.value.error.payment_intent.id == intent.id
 
 
 def test_confirm_with_unknown_payment_method(client):

@@ -120,6 +120,9 @@ def test_cancel(client):
         client.v1.payment_intents.cancel(intent.id)
     assert info.value.code == "payment_intent_unexpected_state"
     assert info.value.http_status == 400
+    # As on Stripe, the error carries the PaymentIntent itself.
+    assert info.value.error.payment_intent.id == intent.id
+    assert info.value.error.payment_intent.status == "canceled"
     with pytest.raises(stripe.InvalidRequestError) as info:
         client.v1.payment_intents.update(intent.id, params={"amount": 2000})
     assert info.value.code == "payment_intent_unexpected_state"

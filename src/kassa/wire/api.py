@@ -107,6 +107,7 @@ class Api:
         async def run(request: Request) -> Response:
             request_id = "req_" + random_base62(14)
             scope = None
+            caller = None
             try:
                 record = await self.authenticate(request.headers.get("authorization"))
                 if record.kind == "publishable" and not publishable:
@@ -159,6 +160,8 @@ class Api:
                     body = await self.present(None, call, result)
                 return json_response(orjson.dumps(body), 200, request_id)
             except KassaError as error:
+                if isinstance(error.extra.get("payment_intent"), str) and caller is not None:
+                    await self._attach_intent(error, caller)
                 return error_response(error, request_id)
             except StoreUnavailable:
                 log.warning("request %s: database unavailable", request_id)
@@ -172,6 +175,22 @@ class Api:
                     self.in_flight.release(scope)
 
         return run
+
+    async def _attach_intent(self, error: KassaError, caller: Caller) -> None:
+        """As Stripe does, an error about a PaymentIntent carries the intent itself (the view the
+        caller's key may see), not only its id."""
+        intent_id = error.extra["payment_intent"]
+
+        async def read(tx: Tx):
+            return await repo.get_intent(tx, caller.account_id, caller.livemode, intent_id)
+
+        try:
+            intent = await self.db.read(read)
+        except StoreUnavailable:
+            return
+        if intent is not None:
+            body = render(intent)
+            error.extra = {**error.extra, "payment_intent": publishable_view(body) if caller.publishable else body}
 
     def _sealer(self, call: Call, print_: str | None):
         async def seal(tx: Tx, result: Any, rendered: dict | None = None) -> Sealed:
