@@ -41,9 +41,6 @@ class Charge:
         (as on Stripe), so this is the amount less everything refunded or released."""
         return self.amount - self.amount_refunded if self.captured else 0
 
-    def to_record(self) -> dict:
-        return {name: getattr(self, name) for name in self.__slots__}
-
     @classmethod
     def from_record(cls, record: dict) -> Charge:
         return cls(**record)

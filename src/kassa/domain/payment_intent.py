@@ -74,9 +74,6 @@ class PaymentIntent:
     deadline: int | None = None
     attempt: str | None = None
 
-    def to_record(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in self.__slots__}
-
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> PaymentIntent:
         record = dict(record)

@@ -21,9 +21,6 @@ class PaymentMethod:
     customer: str | None = None
     allow_redisplay: str = "unspecified"
 
-    def to_record(self) -> dict:
-        return {name: getattr(self, name) for name in self.__slots__}
-
     @classmethod
     def from_record(cls, record: dict) -> PaymentMethod:
         return cls(**record)

@@ -29,9 +29,6 @@ class Refund:
     failure_reason: str | None = None
     settle_at: int | None = None
 
-    def to_record(self) -> dict:
-        return {name: getattr(self, name) for name in self.__slots__}
-
     @classmethod
     def from_record(cls, record: dict) -> Refund:
         return cls(**record)
