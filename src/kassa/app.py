@@ -53,7 +53,7 @@ class Services:
         interval = float(os.environ.get("KASSA_SWEEP_INTERVAL", "1.0"))
         self.sweeper = Sweeper(db, self.intents, self.refunds, interval=interval)
         self.events = Events(db)
-        self.endpoints = WebhookEndpoints(db)
+        self.endpoints = WebhookEndpoints(self.runner)
         self.webhooks = WebhookWorker(db, retry_base_seconds=settings.webhook_retry_base,
                                       timeout=settings.webhook_timeout, interval=interval)
         self.runner.on_deliveries = self.webhooks.wake

@@ -102,3 +102,22 @@ def test_concurrent_twins_create_one_intent(server, client):
         found = client.v1.payment_intents.search(params={"query": f"metadata['m']:'{marker}'"})
         assert [pi.id for pi in found.data] == list(ids)
     assert conflicts > 0, "no request ever overlapped its twin; the 409 path was not exercised"
+
+
+def test_every_kind_of_write_is_replayed(server):
+    """Not only PaymentIntents: an endpoint created, or a clock advanced, twice under one key
+    happens once."""
+    from test_auth import new_account
+    secret = new_account(server)["secret_test"]
+    client = server.client(secret)
+    key = str(uuid.uuid4())
+    params = {"url": "https://shop.example/hooks", "enabled_events": ["*"]}
+    first = client.v1.webhook_endpoints.create(params=params, options={"idempotency_key": key})
+    again = client.v1.webhook_endpoints.create(params=params, options={"idempotency_key": key})
+    assert first.id == again.id and first.secret == again.secret
+    assert [w.id for w in client.v1.webhook_endpoints.list().data] == [first.id]
+    key = str(uuid.uuid4())
+    moved = [httpx.post(server.url + "/v1/test_helpers/clock/advance", data={"seconds": "60"},
+                        auth=(secret, ""), headers={"Idempotency-Key": key}) for _ in range(2)]
+    assert [m.json()["offset"] for m in moved] == [60, 60]
+    assert moved[1].headers.get("idempotent-replayed") == "true"

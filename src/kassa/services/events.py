@@ -13,6 +13,7 @@ from ..domain.metadata import apply_metadata
 from ..store import repo
 from ..store.database import Database, Tx
 from .context import Caller
+from .unit import Runner
 
 
 def event_json(row) -> dict:
@@ -99,14 +100,17 @@ async def resend(db: Database, event_id: str, endpoint_id: str | None = None) ->
 
 
 class WebhookEndpoints:
-    def __init__(self, db: Database):
-        self.db = db
+    """Changes go through the runner, so that their answers are kept for Idempotency-Key replays."""
+
+    def __init__(self, runner: Runner):
+        self.runner = runner
+        self.db = runner.db
 
     async def create(self, caller: Caller, *, url: str, enabled_events: list[str], description: str | None,
                      metadata: dict | None, api_version: str | None) -> dict:
         secret = "whsec_" + random_base62(32)
 
-        async def unit(tx: Tx):
+        async def change(tx: Tx, now: int):
             endpoint = {
                 "id": new_id("we"), "object": "webhook_endpoint", "api_version": api_version,
                 "application": None, "created": int(time.time()), "description": description,
@@ -115,10 +119,9 @@ class WebhookEndpoints:
                 "url": url,
             }
             await repo.insert_endpoint(tx, caller.account_id, endpoint, secret)
-            return endpoint
+            return {**endpoint, "secret": secret}, []  # the secret is shown on create only
 
-        endpoint = await self.db.write(unit)
-        return {**endpoint, "secret": secret}  # shown on create only
+        return await self.runner.write(caller, change)
 
     async def retrieve(self, caller: Caller, endpoint_id: str) -> dict:
         async def read(tx: Tx):
@@ -130,7 +133,7 @@ class WebhookEndpoints:
         return found
 
     async def update(self, caller: Caller, endpoint_id: str, changes: dict, metadata: dict | None) -> dict:
-        async def unit(tx: Tx):
+        async def change(tx: Tx, now: int):
             endpoint = await repo.get_endpoint(tx, caller.account_id, caller.livemode, endpoint_id, lock=True)
             if endpoint is None:
                 raise no_such("webhook_endpoint", endpoint_id, param="webhook_endpoint")
@@ -141,17 +144,17 @@ class WebhookEndpoints:
             endpoint.update(changes)
             endpoint["metadata"] = apply_metadata(endpoint["metadata"], metadata)
             await repo.update_endpoint(tx, caller.account_id, endpoint)
-            return endpoint
+            return endpoint, []
 
-        return await self.db.write(unit)
+        return await self.runner.write(caller, change)
 
     async def delete(self, caller: Caller, endpoint_id: str) -> dict:
-        async def unit(tx: Tx):
+        async def change(tx: Tx, now: int):
             if await repo.delete_endpoint(tx, caller.account_id, endpoint_id) != 1:
                 raise no_such("webhook_endpoint", endpoint_id, param="webhook_endpoint")
-            return {"id": endpoint_id, "object": "webhook_endpoint", "deleted": True}
+            return {"id": endpoint_id, "object": "webhook_endpoint", "deleted": True}, []
 
-        return await self.db.write(unit)
+        return await self.runner.write(caller, change)
 
     async def list(self, caller: Caller, *, limit: int, starting_after: str | None, ending_before: str | None):
         async def read(tx: Tx):
