@@ -2,7 +2,7 @@
 
 Like the Stripe CLI's `listen`: it follows the API's events (GET /v1/events, newest after the
 last one seen) with a secret key, and POSTs each to --forward-to with a ``Stripe-Signature`` made
-with this session's signing secret, printing the receiver's answer.
+with the signing secret of this run, printing the receiver's answer.
 """
 
 from __future__ import annotations
