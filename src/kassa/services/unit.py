@@ -21,14 +21,6 @@ Renderer = Callable[[Any], dict]
 Previous = Callable[[dict], dict]
 
 
-async def account_now(tx: Tx, caller: Caller) -> int:
-    """The account's current time: wall clock, advanced by the test clock in test mode."""
-    now = int(time.time())
-    if caller.livemode:
-        return now
-    return now + await repo.clock_offset(tx, caller.account_id)
-
-
 class Runner:
     """Writes a change and its events in one transaction; renders objects for events."""
 
@@ -76,11 +68,11 @@ class Runner:
         queued: set[str] = set()
 
         async def unit(tx: Tx):
-            now = await account_now(tx, caller)
+            offset, endpoints = await repo.clock_and_endpoints(tx, caller.account_id, caller.livemode)
+            now = int(time.time()) + (0 if caller.livemode else offset)
             result, events = await change(tx, now)
             rendered: dict[int, dict] = {}
             if events:
-                endpoints = await repo.enabled_endpoints(tx, caller.account_id, caller.livemode)
                 rows, deliveries = self.event_rows(caller, events, now, rendered, endpoints)
                 await repo.insert_events(tx, caller.account_id, rows)
                 if deliveries:

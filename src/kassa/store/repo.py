@@ -277,6 +277,18 @@ async def due_refunds(tx: Tx, now: int, limit: int = 100) -> list[tuple[str, boo
 
 # ---- events and webhooks -------------------------------------------------------------------
 
+async def clock_and_endpoints(tx: Tx, account_id: str, livemode: bool) -> tuple[int, list[tuple[str, list[str]]]]:
+    """The account's test clock offset and its enabled webhook endpoints in this mode, in one
+    statement (every unit of work needs both: one round trip less on PostgreSQL)."""
+    rows = await tx.all("SELECT a.test_clock_offset, e.id, e.data FROM accounts a LEFT JOIN webhook_endpoints e "
+                        "ON e.account_id = a.id AND e.livemode = :l AND e.status = 'enabled' WHERE a.id = :a",
+                        {"a": account_id, "l": livemode})
+    if not rows:
+        return 0, []
+    endpoints = [(row["id"], orjson.loads(row["data"])["enabled_events"]) for row in rows if row["id"] is not None]
+    return rows[0]["test_clock_offset"], endpoints
+
+
 async def enabled_endpoints(tx: Tx, account_id: str, livemode: bool) -> list[tuple[str, list[str]]]:
     """(endpoint id, enabled_events) of the account's enabled endpoints in this mode."""
     rows = await tx.all("SELECT id, data FROM webhook_endpoints WHERE account_id = :a AND livemode = :l "
