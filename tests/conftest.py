@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import stripe
 
-from support import POSTGRES_URL, Server, _CREATED_DATABASES, fresh_postgres_url, require_postgres, start_server
+from support import POSTGRES_URL, Server, _CREATED_DATABASES, fresh_database, start_server
 
 
 def pytest_sessionfinish(session, exitstatus):
@@ -36,12 +36,7 @@ def server(request, tmp_path_factory) -> Server:
     if backend not in _backends(request.config):
         pytest.skip(f"backend {backend} not selected")
     workdir = tmp_path_factory.mktemp(f"kassa-{backend}")
-    if backend == "postgresql":
-        require_postgres()
-        database = fresh_postgres_url()
-    else:
-        database = f"sqlite:///{workdir / 'kassa.sqlite3'}"
-    srv = start_server(database, workdir)
+    srv = start_server(fresh_database(backend, workdir), workdir)
     yield srv
     srv.stop()
 

@@ -118,6 +118,14 @@ def require_postgres() -> None:
         pytest.skip(reason)
 
 
+def fresh_database(backend: str, workdir: Path) -> str:
+    """A new, empty database URL for `backend` ('sqlite' in `workdir`, or 'postgresql')."""
+    if backend == "postgresql":
+        require_postgres()
+        return fresh_postgres_url()
+    return f"sqlite:///{workdir / 'kassa.sqlite3'}"
+
+
 def fresh_postgres_url() -> str:
     """A new, empty database on the test server, of its own (dropped at the end of the session)."""
     import uuid

@@ -9,18 +9,13 @@ import uuid
 import httpx
 import pytest
 
-from support import fresh_postgres_url, require_postgres, start_server
+from support import fresh_database, start_server
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def own_server(request, tmp_path):
     """A server of its own, since this test kills it."""
-    if request.param == "postgresql":
-        require_postgres()
-        database = fresh_postgres_url()
-    else:
-        database = f"sqlite:///{tmp_path / 'kassa.sqlite3'}"
-    srv = start_server(database, tmp_path)
+    srv = start_server(fresh_database(request.param, tmp_path), tmp_path)
     yield srv
     srv.stop()
 

@@ -205,11 +205,10 @@ def update(intent: PaymentIntent, command: UpdateIntent, *, now: int, country: s
            ) -> tuple[PaymentIntent, list[DomainEvent]]:
     touched = set(command.changes) | ({"metadata"} if command.metadata is not None else set())
     if intent.status not in UPDATABLE and not touched <= ALWAYS_UPDATABLE:
-        raise InvalidRequest(
-            f"This PaymentIntent's parameters cannot be updated because it has a status of {intent.status}. "
+        raise _wrong_status(
+            intent, f"This PaymentIntent's parameters cannot be updated because it has a status of {intent.status}. "
             f"You can only update a PaymentIntent with one of the following statuses: "
-            f"{', '.join(sorted(UPDATABLE))}.",
-            code="payment_intent_unexpected_state", extra={"payment_intent": intent.id})
+            f"{', '.join(sorted(UPDATABLE))}.")
     changes = dict(command.changes)
     if command.metadata is not None:
         changes["metadata"] = apply_metadata(intent.metadata, command.metadata)
@@ -236,11 +235,10 @@ def update(intent: PaymentIntent, command: UpdateIntent, *, now: int, country: s
 def cancel(intent: PaymentIntent, reason: str | None, *, now: int) -> tuple[PaymentIntent, list[DomainEvent]]:
     """Cancel from any status but ``processing``, ``succeeded`` and ``canceled``."""
     if intent.status not in CANCELABLE:
-        raise InvalidRequest(
-            f"You cannot cancel this PaymentIntent because it has a status of {intent.status}. Only a "
+        raise _wrong_status(
+            intent, f"You cannot cancel this PaymentIntent because it has a status of {intent.status}. Only a "
             "PaymentIntent with one of the following statuses may be canceled: "
-            f"{', '.join(sorted(CANCELABLE))}.",
-            code="payment_intent_unexpected_state", extra={"payment_intent": intent.id})
+            f"{', '.join(sorted(CANCELABLE))}.")
     return _transition(intent, "payment_intent.canceled", status=CANCELED, canceled_at=now,
                        cancellation_reason=reason, next_action=None, amount_capturable=0, deadline=None)
 
@@ -276,11 +274,10 @@ class Confirm:
 def check_confirm(intent: PaymentIntent, command: Confirm, *, country: str, amazon_pay_enabled: bool = True) -> None:
     """Raise what Stripe raises before any attempt starts; nothing changes here."""
     if intent.status not in CONFIRMABLE:
-        raise InvalidRequest(
-            f"You cannot confirm this PaymentIntent because it has a status of {intent.status}. Only a "
+        raise _wrong_status(
+            intent, f"You cannot confirm this PaymentIntent because it has a status of {intent.status}. Only a "
             "PaymentIntent with one of the following statuses may be confirmed: "
-            f"{', '.join(sorted(CONFIRMABLE))}.",
-            code="payment_intent_unexpected_state", extra={"payment_intent": intent.id})
+            f"{', '.join(sorted(CONFIRMABLE))}.")
     if not (command.payment_method or command.payment_method_type or intent.payment_method):
         raise InvalidRequest(
             "You cannot confirm this PaymentIntent because it's missing a payment method. To confirm the "
@@ -358,10 +355,9 @@ def fail_attempt(intent: PaymentIntent, *, payment_method: dict, reason: str, no
 def capture(intent: PaymentIntent, amount: int | None, *, now: int) -> tuple[PaymentIntent, list[DomainEvent]]:
     """Take `amount` (all by default) of the held authorization; the rest is released."""
     if intent.status != REQUIRES_CAPTURE:
-        raise InvalidRequest(
-            f"This PaymentIntent could not be captured because it has a status of {intent.status}. Only a "
-            "PaymentIntent with one of the following statuses may be captured: requires_capture.",
-            code="payment_intent_unexpected_state", extra={"payment_intent": intent.id})
+        raise _wrong_status(
+            intent, f"This PaymentIntent could not be captured because it has a status of {intent.status}. Only a "
+            "PaymentIntent with one of the following statuses may be captured: requires_capture.")
     amount = intent.amount_capturable if amount is None else amount
     if amount <= 0 or amount > intent.amount_capturable:
         raise InvalidRequest(
@@ -387,5 +383,9 @@ def due(intent: PaymentIntent, now: int) -> bool:
 
 def _expect(intent: PaymentIntent, status: str, action: str) -> None:
     if intent.status != status:
-        raise InvalidRequest(f"Cannot {action} PaymentIntent {intent.id} in status {intent.status}.",
-                             code="payment_intent_unexpected_state", extra={"payment_intent": intent.id})
+        raise _wrong_status(intent, f"Cannot {action} PaymentIntent {intent.id} in status {intent.status}.")
+
+
+def _wrong_status(intent: PaymentIntent, message: str) -> InvalidRequest:
+    """Stripe's error for a call the intent's status does not allow; it names the intent."""
+    return InvalidRequest(message, code="payment_intent_unexpected_state", extra={"payment_intent": intent.id})

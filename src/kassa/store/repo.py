@@ -26,11 +26,6 @@ async def get_account(tx: Tx, account_id: str):
     return await tx.one("SELECT * FROM accounts WHERE id = :id", {"id": account_id})
 
 
-async def count_accounts(tx: Tx) -> int:
-    row = await tx.one("SELECT COUNT(*) AS n FROM accounts")
-    return row["n"]
-
-
 async def first_account(tx: Tx):
     return await tx.one("SELECT * FROM accounts ORDER BY created, id LIMIT 1")
 
@@ -137,10 +132,6 @@ async def save_idempotent(tx: Tx, account_id: str, livemode: bool, key: str, fin
                   "b": body.decode(), "c": created})
 
 
-async def purge_idempotency(tx: Tx, before: int) -> int:
-    return await tx.run("DELETE FROM idempotency_keys WHERE created < :c", {"c": before})
-
-
 # ---- lists and search ----------------------------------------------------------------------
 
 async def page_intents(tx: Tx, account_id: str, livemode: bool, *, limit: int, after_id: str | None = None,
@@ -224,12 +215,6 @@ async def page_objects(tx: Tx, table: str, cls, account_id: str, livemode: bool,
         return None
     rows, more = found
     return [cls.from_record(orjson.loads(row["data"])) for row in rows], more
-
-
-async def charges_of_intent(tx: Tx, account_id: str, intent_id: str, cls) -> list:
-    rows = await tx.all("SELECT data FROM charges WHERE account_id = :a AND payment_intent = :p ORDER BY seq",
-                        {"a": account_id, "p": intent_id})
-    return [cls.from_record(orjson.loads(row["data"])) for row in rows]
 
 
 # ---- authorizations (redirect attempts) ----------------------------------------------------

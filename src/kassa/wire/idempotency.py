@@ -1,6 +1,6 @@
 """``Idempotency-Key``: replay the first response, refuse a changed request or a concurrent twin.
 
-The response is stored by the unit of work that made it (see `Sealer`), in the same transaction
+The response is stored by the unit of work that made it (see `Api._sealer`), in the same transaction
 as the change, so a replay can never disagree with what was committed. Keys are scoped to an
 account and mode and kept at least 24 hours.
 """
@@ -15,7 +15,6 @@ from ..store import repo
 from ..store.database import Database
 
 MAX_KEY_LENGTH = 255
-RETENTION_SECONDS = 24 * 3600 + 3600  # a day, and an hour of grace
 
 
 def fingerprint(method: str, path: str, pairs: list[tuple[str, str]]) -> str:
