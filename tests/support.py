@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -40,6 +41,7 @@ class Server:
     process: subprocess.Popen
     log_path: Path
     env: dict
+    tls: tuple[Path, Path] | None = None
 
     def client(self, key: str | None = None, **options) -> stripe.StripeClient:
         return stripe.StripeClient(key or self.secret_key, base_addresses={"api": self.url},
@@ -63,7 +65,7 @@ class Server:
 
     def restart(self) -> Server:
         self.stop()
-        return start_server(self.database, self.log_path.parent, port=self.port, env=self.env)
+        return start_server(self.database, self.log_path.parent, port=self.port, env=self.env, tls=self.tls)
 
 
 def kassa_command() -> list[str]:
@@ -71,23 +73,27 @@ def kassa_command() -> list[str]:
 
 
 def start_server(database: str, workdir: Path, *, port: int | None = None, env: dict | None = None,
-                 extra_args: tuple[str, ...] = ()) -> Server:
+                 extra_args: tuple[str, ...] = (), tls: tuple[Path, Path] | None = None) -> Server:
+    """`kassa serve` on `port` (a free one by default), once /healthz answers. With `tls`, a
+    (certificate, key) pair of PEM files, it serves HTTPS and is checked against that certificate."""
     port = port or free_port()
+    tls_args = ("--tls-cert", str(tls[0]), "--tls-key", str(tls[1])) if tls else ()
     environment = {**os.environ, **(env or {})}
     environment.setdefault("KASSA_WEBHOOK_RETRY_BASE", "0.2")  # backoff shortened, not skipped
     log_path = workdir / f"kassa-{port}.log"
     log = open(log_path, "ab")
     process = subprocess.Popen(
         [*kassa_command(), "serve", "--port", str(port), "--database", database,
-         "--secret-key", TEST_SECRET, "--publishable-key", TEST_PUBLISHABLE, *extra_args],
+         "--secret-key", TEST_SECRET, "--publishable-key", TEST_PUBLISHABLE, *tls_args, *extra_args],
         stdout=log, stderr=subprocess.STDOUT, env=environment, cwd=workdir)
-    url = f"http://127.0.0.1:{port}"
+    url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
+    verify = ssl.create_default_context(cafile=tls[0]) if tls else True
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"kassa serve exited with {process.returncode}:\n{log_path.read_text()}")
         try:
-            if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+            if httpx.get(url + "/healthz", timeout=1, verify=verify).status_code == 200:
                 break
         except httpx.HTTPError:
             pass
@@ -95,7 +101,7 @@ def start_server(database: str, workdir: Path, *, port: int | None = None, env: 
     else:
         process.kill()
         raise RuntimeError(f"kassa serve did not become ready:\n{log_path.read_text()}")
-    return Server(url, port, database, TEST_SECRET, TEST_PUBLISHABLE, process, log_path, env or {})
+    return Server(url, port, database, TEST_SECRET, TEST_PUBLISHABLE, process, log_path, env or {}, tls)
 
 
 def postgres_available() -> str | None:

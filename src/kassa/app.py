@@ -19,14 +19,16 @@ from .domain.errors import InvalidRequest
 from .domain.ids import random_base62
 from .domain.payment_method import PaymentMethod
 from .domain.refund import Refund
+from .methods.amazon_pay.notifications import NotificationVerifier
 from .methods.amazon_pay.test_mode import TestModeAmazonPay
+from .services.connectors import Connectors, live_factory
 from .services.objects import Objects, PaymentMethods
 from .services.payment_intents import PaymentIntents
 from .services.refunds import Refunds
 from .services.unit import Runner
 from .store import repo
 from .store.database import Database, open_database
-from .web import elements, pages
+from .web import amazon_pay, elements, pages
 from .wire import expand
 from .wire import render as render_module
 from .wire.api import Api, error_response, json_response
@@ -43,9 +45,10 @@ class Services:
     def __init__(self, db: Database, settings: Settings):
         self.db = db
         self.runner = Runner(db, render_module.render, render_module.previous_attributes)
-        connector = TestModeAmazonPay()
-        self.intents = PaymentIntents(self.runner, connector)
-        self.refunds = Refunds(self.runner, connector)
+        self.connectors = Connectors(db, TestModeAmazonPay(), live_factory(settings.amazon_pay_api_base))
+        self.intents = PaymentIntents(self.runner, self.connectors)
+        self.refunds = Refunds(self.runner, self.connectors)
+        self.notifications = NotificationVerifier(amazon_pay.certificate_fetcher(settings.sns_certificate_dir))
         self.methods = PaymentMethods(self.runner, "payment_methods", PaymentMethod, "payment_method",
                                       "payment_method")
         self.charges = Objects(self.runner, "charges", Charge, "charge", "charge")
@@ -98,6 +101,7 @@ def build_routes(services: Services) -> list[Route]:
     routes.append(Route("/healthz", healthz, methods=["GET"]))
     routes.append(Route("/v1/{path:path}", preflight, methods=["OPTIONS"]))
     routes += pages.routes(db, services.intents)
+    routes += amazon_pay.routes(db, services.intents, services.refunds, services.connectors, services.notifications)
     routes += elements.routes()
     return routes
 
@@ -147,6 +151,7 @@ def create_app(settings: Settings | None = None) -> ApiRouter:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await services.webhooks.close()
+            await services.connectors.aclose()
             await db.close()
 
     app = Starlette(routes=build_routes(services), lifespan=lifespan,

@@ -94,15 +94,65 @@ def serve(
     proxy_headers: bool = typer.Option(False, "--proxy-headers",
                                        help="Trust X-Forwarded-Proto/For from a proxy on 127.0.0.1."),
     log_level: str = typer.Option("warning", help="uvicorn log level."),
+    tls_cert: Optional[Path] = typer.Option(None, "--tls-cert", envvar="KASSA_TLS_CERT",
+                                            help="Serve HTTPS with this certificate (PEM; with --tls-key)."),
+    tls_key: Optional[Path] = typer.Option(None, "--tls-key", envvar="KASSA_TLS_KEY",
+                                           help="The certificate's private key (PEM, unencrypted; with --tls-cert)."),
 ) -> None:
     """Run the API server."""
     import uvicorn
 
+    tls = _tls_options(tls_cert, tls_key)
     prepare(database, secret_key, publishable_key)
-    typer.echo(f"kassa listening on http://{host}:{port}")
+    scheme = "https" if tls else "http"
+    typer.echo(f"kassa listening on {scheme}://{host}:{port}")
     uvicorn.run("kassa.app:create_app", factory=True, host=host, port=port, workers=workers,
                 loop="uvloop", http="httptools", access_log=False, log_level=log_level,
-                server_header=False, proxy_headers=proxy_headers)
+                server_header=False, proxy_headers=proxy_headers, **tls)
+
+
+def _tls_options(cert: Path | None, key: Path | None) -> dict[str, str]:
+    """uvicorn's ssl_certfile/ssl_keyfile, once both files are readable and belong together."""
+    if cert is None and key is None:
+        return {}
+    if cert is None or key is None:
+        missing = "--tls-cert" if cert is None else "--tls-key"
+        raise typer.BadParameter("missing: HTTPS needs both --tls-cert and --tls-key", param_hint=missing)
+    _check_readable(cert, "--tls-cert")
+    _check_readable(key, "--tls-key")
+    _check_key_pair(cert, key)
+    return {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
+
+
+def _check_readable(path: Path, option: str) -> None:
+    """A BadParameter unless `path` is a file this process can read."""
+    try:
+        with open(path, "rb"):
+            pass
+    except FileNotFoundError:
+        raise typer.BadParameter(f"{path} does not exist", param_hint=option) from None
+    except IsADirectoryError:
+        raise typer.BadParameter(f"{path} is a directory, not a file", param_hint=option) from None
+    except OSError as error:
+        raise typer.BadParameter(f"cannot read {path}: {error.strerror}", param_hint=option) from None
+
+
+def _check_key_pair(cert: Path, key: Path) -> None:
+    """A BadParameter unless `cert` holds a PEM certificate and `key` its unencrypted private key."""
+    from cryptography import x509
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        certificate = x509.load_pem_x509_certificates(cert.read_bytes())[0]
+    except ValueError:
+        raise typer.BadParameter(f"{cert} holds no PEM certificate", param_hint="--tls-cert") from None
+    try:
+        private_key = load_pem_private_key(key.read_bytes(), password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise typer.BadParameter(f"{key} holds no unencrypted PEM private key", param_hint="--tls-key") from None
+    if private_key.public_key() != certificate.public_key():
+        raise typer.BadParameter(f"{key} is not the private key of {cert}", param_hint="--tls-key")
 
 
 DEMO_SECRET_KEY = "sk_test_kassaDemoSecretKey0000000000000000"
@@ -227,6 +277,48 @@ def accounts_create(
         typer.echo(f"Created account {account.id} ({account.country}):")
         for name_, key in account.keys.items():
             typer.echo(f"  {name_.replace('_', ' '):18} {key}")
+
+
+@accounts_app.command("configure-amazon-pay")
+def accounts_configure_amazon_pay(
+    account_id: str = typer.Argument(..., help="The account (acct_…)."),
+    public_key_id: str = typer.Option(..., "--public-key-id", help="Amazon Pay public key id."),
+    private_key: Path = typer.Option(..., "--private-key", help="The PEM file of the matching private key."),
+    store_private_key: bool = typer.Option(
+        False, "--store-private-key",
+        help="Keep the key in the database, encrypted with KASSA_ENCRYPTION_KEY, instead of its file path."),
+    store_id: str = typer.Option(..., "--store-id", help="Amazon Pay store id (the Login with Amazon client id)."),
+    merchant_id: str = typer.Option(..., "--merchant-id", help="Amazon Pay merchant id."),
+    region: str = typer.Option("na", "--region", help="na, eu or jp (us, de, uk and fr are accepted)."),
+    sandbox: bool = typer.Option(True, "--sandbox/--production",
+                                 help="Amazon Pay's sandbox (the default) or real payments."),
+    database: Optional[str] = DatabaseOption,
+) -> None:
+    """Set up live mode payments through Amazon Pay for an account (replaces an earlier setup)."""
+    from .methods.amazon_pay.config import ConfigError, LiveConfig
+    from .services.connectors import configure
+
+    try:
+        if store_private_key:
+            pem = private_key.expanduser().read_text("ascii")
+            config = LiveConfig(public_key_id=public_key_id, store_id=store_id, merchant_id=merchant_id,
+                                region=region, sandbox=sandbox, private_key_pem=pem)
+        else:
+            config = LiveConfig(public_key_id=public_key_id, store_id=store_id, merchant_id=merchant_id,
+                                region=region, sandbox=sandbox, private_key_path=str(private_key.expanduser().resolve()))
+        with_database(database, lambda db: configure(db, account_id, config))
+    except (OSError, UnicodeError) as error:
+        raise typer.BadParameter(f"cannot read {private_key}: {getattr(error, 'strerror', None) or error}",
+                                 param_hint="--private-key") from None
+    except ConfigError as error:
+        typer.echo(f"Error: {error}", err=True)
+        raise typer.Exit(2) from None
+    except KeyError:
+        typer.echo(f"Error: no account {account_id}", err=True)
+        raise typer.Exit(2) from None
+    where = "stored encrypted" if store_private_key else f"read from {config.private_key_path}"
+    typer.echo(f"Amazon Pay live mode set up for {account_id}: merchant {merchant_id}, region {config.region}, "
+               f"{'sandbox' if sandbox else 'production'}; private key {where}.")
 
 
 @events_app.command("resend")

@@ -18,6 +18,8 @@ class Settings:
     public_url: str | None
     webhook_retry_base: float = 60.0  # seconds before the first retry; doubles each time
     webhook_timeout: float = 10.0
+    amazon_pay_api_base: str | None = None  # instead of Amazon's regional host (a proxy, a local double)
+    sns_certificate_dir: str | None = None  # SNS signing certificates kept on disk instead of fetched
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -29,4 +31,6 @@ class Settings:
             public_url=os.environ.get("KASSA_PUBLIC_URL") or None,
             webhook_retry_base=float(os.environ.get("KASSA_WEBHOOK_RETRY_BASE", "60")),
             webhook_timeout=float(os.environ.get("KASSA_WEBHOOK_TIMEOUT", "10")),
+            amazon_pay_api_base=os.environ.get("KASSA_AMAZON_PAY_API_BASE") or None,
+            sns_certificate_dir=os.environ.get("KASSA_AMAZON_PAY_SNS_CERTIFICATES") or None,
         )

@@ -208,6 +208,40 @@ def test_cors_preflight_from_the_shop_origin(page, demo):
     assert "POST" in answer.headers["access-control-allow-methods"]
 
 
+def mount_on_http(page, demo, site, key: str) -> dict:
+    """A merchant's page on http that mounts the Payment Element with `key`: what mount() did."""
+    html = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Merchant http page</title>
+<script src="{demo.kassa_url}/v3/kassa.js"></script></head>
+<body><div id="payment-element"></div><script>
+const elements = Stripe({json.dumps(key)}).elements({{clientSecret: {json.dumps(new_intent(demo).client_secret)}}});
+try {{
+  elements.create('payment').mount('#payment-element');
+  window.mounted = {{thrown: null}};
+}} catch (error) {{
+  window.mounted = {{thrown: {{name: error.name, message: error.message}}}};
+}}
+</script></body></html>"""
+    page.goto(site.publish(f"/http-{key[:8]}", html))
+    assert page.url.startswith("http://")
+    return page.evaluate("window.mounted")
+
+
+def test_live_mode_refuses_to_mount_on_an_http_page(page, demo, merchant_site):
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    mounted = mount_on_http(page, demo, merchant_site, "pk_live_" + "x" * 24)
+    expected = ("kassa.js: live mode requires HTTPS: the Payment Element cannot be mounted on http:// pages. "
+                "Serve this page over https.")
+    assert mounted["thrown"] == {"name": "IntegrationError", "message": expected}
+    assert [text for text in errors if "kassa.js" in text] == [expected]  # a favicon 404 may be there too
+    assert page.eval_on_selector("#payment-element", "node => node.children.length") == 0
+    assert page.locator("iframe").count() == 0
+
+    # The same page in test mode mounts (as every merchant page above does, all on http).
+    assert mount_on_http(page, demo, merchant_site, demo.publishable_key) == {"thrown": None}
+    page.wait_for_selector("#payment-element iframe")
+
+
 def test_script_and_frame_headers(demo):
     for path in ("/v3/kassa.js", "/v3/"):
         script = httpx.get(demo.kassa_url + path)

@@ -139,6 +139,7 @@ class AmazonPayDouble:
         self.requests: list[Recorded] = []
         self.notifications: list[str] = []  # signed SNS bodies, one per asynchronous change
         self._buyer: dict[str, str] = {}  # checkoutSessionId → the buyer's answer
+        self._charge_of_session: dict[str, str] = {}  # the charge Amazon made when the buyer approved
         self._intent_of_charge: dict[str, str] = {}
         self._saved: dict[str, tuple[tuple[str, str, bytes], int, Any]] = {}
         self._drops: list[tuple[str, str, bool]] = []
@@ -347,14 +348,15 @@ class AmazonPayDouble:
         answer = self._buyer.get(session_id)
         if answer is None:
             raise ApiError(422, "InvalidCheckoutSessionStatus", "The buyer has not finished checkout yet.")
+        charge = self.charges[self._charge_of_session[session_id]]
         pending_ok = session["paymentDetails"]["canHandlePendingAuthorization"]
         if answer == "async" and not pending_ok:  # Amazon cannot wait: the authorization times out
-            charge = self._new_charge(session, _status("Declined", "TransactionTimedOut"))
+            charge["statusDetails"] = _status("Declined", "TransactionTimedOut")
             session.update(chargeId=charge["chargeId"], statusDetails=_status("Canceled", "Declined"))
             raise ApiError(400, "CheckoutSessionCanceled", "The Checkout Session is in Canceled state: Declined.")
-        capture = session["paymentDetails"]["paymentIntent"] == "AuthorizeWithCapture"
-        state = "AuthorizationInitiated" if answer == "async" else "Captured" if capture else "Authorized"
-        charge = self._new_charge(session, _status(state))
+        if (charge["statusDetails"]["state"] == "Authorized"
+                and session["paymentDetails"]["paymentIntent"] == "AuthorizeWithCapture"):
+            charge.update(captureAmount=charge["chargeAmount"], statusDetails=_status("Captured"))
         session.update(chargeId=charge["chargeId"], chargePermissionId=charge["chargePermissionId"],
                        statusDetails=_status("Completed"))
         return 200, session
@@ -433,12 +435,18 @@ class AmazonPayDouble:
         return session
 
     def approve(self, session_id: str) -> str:
-        """The buyer approves; ``authorization`` says what Amazon makes of it. Returns where the buyer goes."""
+        """The buyer approves; ``authorization`` says what Amazon makes of it. Amazon authorizes before
+        sending the buyer back (a CHARGE notification goes out); Complete Checkout Session then
+        finalizes it (and captures, for AuthorizeWithCapture). Returns where the buyer goes."""
         with self._lock:
-            self._open(session_id)
+            session = self._open(session_id)
             if self.authorization == "decline":
                 return self.decline(session_id, self.decline_reason)
-            self._buyer[session_id] = "async" if self.authorization == "async" else "approve"
+            answer = "async" if self.authorization == "async" else "approve"
+            charge = self._new_charge(session, _status("AuthorizationInitiated" if answer == "async" else "Authorized"))
+            self._buyer[session_id] = answer
+            self._charge_of_session[session_id] = charge["chargeId"]
+            self.notifications.append(self.notification("CHARGE", charge["chargeId"], charge["chargePermissionId"]))
             return self._return_url(session_id)
 
     def decline(self, session_id: str, reason: str = "HardDeclined") -> str:

@@ -246,6 +246,8 @@ def cancel(intent: PaymentIntent, reason: str | None, *, now: int) -> tuple[Paym
 # ---- the Amazon Pay redirect flow ---------------------------------------------------------
 
 AUTHORIZATION_WINDOW_SECONDS = 10 * 60
+PENDING_POLL_SECONDS = 60  # live mode: how often a pending Amazon Pay authorization is asked about
+DUE_STATUSES = frozenset({REQUIRES_ACTION, PROCESSING, REQUIRES_CAPTURE})
 CAPTURE_WINDOW_SECONDS = 7 * 24 * 3600
 CONFIRMABLE = frozenset({REQUIRES_PAYMENT_METHOD, REQUIRES_CONFIRMATION, REQUIRES_ACTION})
 
@@ -323,9 +325,22 @@ def require_action(intent: PaymentIntent, command: Confirm, *, payment_method: s
     return _transition(intent, "payment_intent.requires_action", **changes)
 
 
+def pend(intent: PaymentIntent, *, now: int) -> tuple[PaymentIntent, list[DomainEvent]]:
+    """The buyer is back but Amazon Pay decides later: ``processing`` until it does (polled)."""
+    _expect(intent, REQUIRES_ACTION, "process")
+    return _transition(intent, "payment_intent.processing", status=PROCESSING, next_action=None,
+                       deadline=now + PENDING_POLL_SECONDS)
+
+
+def poll_later(intent: PaymentIntent, *, now: int) -> tuple[PaymentIntent, list[DomainEvent]]:
+    """Still ``processing``: ask again later."""
+    _expect(intent, PROCESSING, "poll")
+    return _transition(intent, None, deadline=now + PENDING_POLL_SECONDS)
+
+
 def authorize(intent: PaymentIntent, *, charge_id: str, now: int) -> tuple[PaymentIntent, list[DomainEvent]]:
     """The buyer approved: captured at once (``succeeded``) or held (``requires_capture``)."""
-    _expect(intent, REQUIRES_ACTION, "authorize")
+    _expect(intent, (REQUIRES_ACTION, PROCESSING), "authorize")
     if effective_capture_method(intent) == "manual":
         changes = dict(status=REQUIRES_CAPTURE, amount_capturable=intent.amount, latest_charge=charge_id,
                        next_action=None, deadline=now + CAPTURE_WINDOW_SECONDS)
@@ -337,12 +352,13 @@ def authorize(intent: PaymentIntent, *, charge_id: str, now: int) -> tuple[Payme
     return _transition(intent, kind, **changes)
 
 
-def fail_attempt(intent: PaymentIntent, *, payment_method: dict, reason: str, now: int
-                 ) -> tuple[PaymentIntent, list[DomainEvent]]:
+def fail_attempt(intent: PaymentIntent, *, payment_method: dict, reason: str, now: int,
+                 decline_code: str | None = None) -> tuple[PaymentIntent, list[DomainEvent]]:
     """A declined or expired attempt: the method is detached, the intent waits for a new one."""
-    _expect(intent, REQUIRES_ACTION, "fail")
+    _expect(intent, (REQUIRES_ACTION, PROCESSING), "fail")
     error = {
         "code": "payment_intent_payment_attempt_failed",
+        **({"decline_code": decline_code} if decline_code else {}),
         "doc_url": "https://docs.stripe.com/error-codes/payment-intent-payment-attempt-failed",
         "message": f"{ATTEMPT_FAILED_MESSAGE} {reason}",
         "payment_method": payment_method,
@@ -377,12 +393,11 @@ def expire_hold(intent: PaymentIntent, *, now: int) -> tuple[PaymentIntent, list
 
 def due(intent: PaymentIntent, now: int) -> bool:
     """Whether the sweep (or a read) must act: an authorization window or a capture hold ended."""
-    return intent.deadline is not None and intent.deadline <= now and intent.status in (REQUIRES_ACTION,
-                                                                                        REQUIRES_CAPTURE)
+    return intent.deadline is not None and intent.deadline <= now and intent.status in DUE_STATUSES
 
 
-def _expect(intent: PaymentIntent, status: str, action: str) -> None:
-    if intent.status != status:
+def _expect(intent: PaymentIntent, status: str | tuple[str, ...], action: str) -> None:
+    if intent.status not in ((status,) if isinstance(status, str) else status):
         raise _wrong_status(intent, f"Cannot {action} PaymentIntent {intent.id} in status {intent.status}.")
 
 

@@ -34,9 +34,11 @@ class Refund:
         return cls(**record)
 
 
-def create(charge: Charge, amount: int | None, *, reason: str | None, metadata: dict | None,
-           now: int) -> tuple[Refund, Charge, list[DomainEvent]]:
-    """A pending refund of `amount` (all that is left by default); the charge counts it at once."""
+def create(charge: Charge, amount: int | None, *, reason: str | None, metadata: dict | None, now: int,
+           refund_id: str | None = None, settle_after: int = SETTLE_AFTER_SECONDS
+           ) -> tuple[Refund, Charge, list[DomainEvent]]:
+    """A pending refund of `amount` (all that is left by default); the charge counts it at once.
+    ``settle_after``: seconds until the worker asks whether it has settled."""
     if not charge.captured:
         raise InvalidRequest(
             f"Charge {charge.id} has not been captured; cancel its PaymentIntent to release the hold instead.",
@@ -53,14 +55,18 @@ def create(charge: Charge, amount: int | None, *, reason: str | None, metadata: 
         raise InvalidRequest(
             f"Refund amount ({amount}) is greater than unrefunded amount on charge ({left})",
             code="amount_too_large", param="amount")
-    refund = Refund(new_id("re"), charge.livemode, amount, charge.currency, now, charge.id,
-                    charge.payment_intent, PENDING, reason, dict(metadata or {}),
-                    settle_at=now + SETTLE_AFTER_SECONDS)
+    refund = Refund(refund_id or new_id("re"), charge.livemode, amount, charge.currency, now, charge.id,
+                    charge.payment_intent, PENDING, reason, dict(metadata or {}), settle_at=now + settle_after)
     refunded = replace(charge, amount_refunded=charge.amount_refunded + amount)
     return refund, refunded, [
         DomainEvent("refund.created", refund),
         DomainEvent("charge.refunded", refunded, {"amount_refunded": charge.amount_refunded}),
     ]
+
+
+def poll_later(refund: Refund, *, now: int, after: int) -> Refund:
+    """Still pending at the payment method: ask again ``after`` seconds from now."""
+    return replace(refund, settle_at=now + after)
 
 
 def settle(refund: Refund, charge: Charge, *, succeeded: bool, failure_reason: str | None = None

@@ -33,11 +33,38 @@ class Redirect:
     external_id: str | None = None
 
 
+# Outcomes of an authorization (the buyer's return, or a pending one settling).
+AUTHORIZED, DECLINED, PENDING, CANCELED = "authorized", "declined", "pending", "canceled"
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """How an authorization ended (or that it has not yet: ``pending``)."""
+
+    outcome: str  # AUTHORIZED, DECLINED, PENDING or CANCELED
+    charge_id: str | None = None
+    charge_permission_id: str | None = None
+    captured: bool = False  # capture requested and accepted (Captured, or CaptureInitiated)
+    reason_code: str | None = None
+    decline_code: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RefundResult:
+    external_id: str | None  # the connector's own id of the refund: refund_status needs it
+    status: str  # kassa's: pending, succeeded or failed
+    reason_code: str | None = None
+
+
 class Connector(Protocol):
+    """``remote`` connectors call the outside world: never from inside a unit of work."""
+
     name: str
+    remote: bool
 
     async def start_authorization(self, request: AuthorizationRequest) -> Redirect: ...
     async def capture(self, transaction_id: str, amount: int, currency: str) -> None: ...
     async def release(self, transaction_id: str) -> None: ...
-    async def refund(self, refund_id: str, transaction_id: str, amount: int, currency: str) -> str: ...
+    async def refund(self, refund_id: str, transaction_id: str, amount: int, currency: str) -> RefundResult: ...
     async def refund_status(self, refund_id: str, settle_at: int | None, now: int) -> str: ...

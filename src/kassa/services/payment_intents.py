@@ -8,8 +8,9 @@ page and the background sweep always apply the same rule, once.
 from __future__ import annotations
 
 import hmac
+import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..domain import charge as charges
@@ -21,11 +22,34 @@ from ..domain.errors import InvalidRequest, NotFound, no_such
 from ..domain.events import DomainEvent
 from ..domain.ids import digest, intent_id_of_client_secret, new_id
 from ..domain.payment_method import PaymentMethod
-from ..methods.base import AuthorizationRequest, Connector
+from ..methods.base import AUTHORIZED, PENDING, AuthorizationRequest, Completion, Redirect
 from ..store import repo
 from ..store.database import Tx
+from .connectors import Connectors
 from .context import Caller
 from .unit import Runner
+
+log = logging.getLogger("kassa.payment_intents")
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    """A live authorization started at the payment method before its unit of work: the terms it
+    was started with, which the unit checks are still the intent's."""
+
+    attempt_id: str
+    redirect: Redirect
+    amount: int
+    currency: str
+    capture: bool
+
+
+class IntentChanged(InvalidRequest):
+    status = 409
+
+    def __init__(self, intent_id: str) -> None:
+        super().__init__(f"PaymentIntent {intent_id} was changed by another request while Amazon Pay was being "
+                         "set up; nothing was confirmed. Retry the request.", code="lock_timeout")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,10 +60,10 @@ class Page:
 
 
 class PaymentIntents:
-    def __init__(self, runner: Runner, connector: Connector):
+    def __init__(self, runner: Runner, connectors: Connectors):
         self.runner = runner
         self.db = runner.db
-        self.connector = connector
+        self.connectors = connectors
 
     # ---- loading, with deadlines applied ------------------------------------------------
 
@@ -57,25 +81,29 @@ class PaymentIntents:
             return intent, []
         return await self._resolve_due(tx, caller, intent, now)
 
-    async def _resolve_due(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, now: int):
+    async def _resolve_due(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, now: int, *,
+                           released: bool = False):
         if intent.status == pi.REQUIRES_ACTION:
             if intent.attempt:
                 await repo.close_authorization(tx, intent.attempt, "expired")
             return await self._fail(tx, caller, intent, pi.EXPIRED, now)
+        if caller.livemode and not released:  # the sweep releases the hold at Amazon Pay first
+            return intent, []
         charge = await self._charge(tx, caller, intent.latest_charge)
         expired, events = pi.expire_hold(intent, now=now)
         if charge is not None:
-            await self.connector.release(charge.transaction_id)
-            released, charge_events = charges.release(charge, "charge.expired")
-            await repo.update_object(tx, "charges", caller.account_id, released)
+            released_charge, charge_events = charges.release(charge, "charge.expired")
+            await repo.update_object(tx, "charges", caller.account_id, released_charge)
             events += charge_events
         await repo.update_intent(tx, caller.account_id, expired)
         return expired, events
 
-    async def _fail(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, reason: str, now: int):
+    async def _fail(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, reason: str, now: int,
+                    decline_code: str | None = None):
         method = await self._method(tx, caller, intent.payment_method)
         rendered = self.runner.render(method) if method else None
-        failed, events = pi.fail_attempt(intent, payment_method=rendered, reason=reason, now=now)
+        failed, events = pi.fail_attempt(intent, payment_method=rendered, reason=reason, now=now,
+                                         decline_code=decline_code)
         if method is not None:
             events.append(DomainEvent("payment_method.detached", method))
         await repo.update_intent(tx, caller.account_id, failed)
@@ -87,14 +115,17 @@ class PaymentIntents:
         return await repo.get_object(tx, "payment_methods", PaymentMethod, caller.account_id, caller.livemode,
                                      method_id)
 
-    async def _charge(self, tx: Tx, caller: Caller, charge_id: str | None) -> Charge | None:
+    async def _charge(self, tx: Tx, caller: Caller, charge_id: str | None, *, lock: bool = True) -> Charge | None:
         if not charge_id:
             return None
         return await repo.get_object(tx, "charges", Charge, caller.account_id, caller.livemode, charge_id,
-                                     lock=True)
+                                     lock=lock)
 
     async def resolve_due(self, caller: Caller, intent_id: str) -> None:
-        """The sweep's entry: apply an ended deadline, if it still applies once locked."""
+        """The sweep's entry: apply an ended deadline, if it still applies once locked. In live mode
+        a pending authorization is asked about, and a hold is released at Amazon Pay first."""
+        if caller.livemode and await self._resolve_due_live(caller, intent_id):
+            return
 
         async def change(tx: Tx, now: int):
             intent, events = await self._current(tx, caller, intent_id, now)
@@ -102,10 +133,44 @@ class PaymentIntents:
 
         await self.runner.write(caller, change)
 
+    async def _resolve_due_live(self, caller: Caller, intent_id: str) -> bool:
+        async def read(tx: Tx):
+            intent = await repo.get_intent(tx, caller.account_id, caller.livemode, intent_id)
+            attempt = await repo.authorization(tx, intent.attempt) if intent and intent.attempt else None
+            charge = await self._charge(tx, caller, intent.latest_charge, lock=False) if intent else None
+            return intent, attempt, charge
+
+        intent, attempt, charge = await self.db.read(read)
+        if intent is None or not intent.deadline or intent.deadline > int(time.time()):
+            return True
+        if intent.status == pi.PROCESSING and attempt and attempt["charge_external_id"]:
+            connector = await self.connectors.for_account(caller.account_id, True)
+            completion = await connector.authorization_status(attempt["charge_external_id"])
+            await self.settle_attempt(caller, attempt["id"], completion)
+            return True
+        if intent.status == pi.REQUIRES_CAPTURE and charge is not None:
+            connector = await self.connectors.for_account(caller.account_id, True)
+            await connector.release(charge.transaction_id)
+
+            async def change(tx: Tx, now: int):
+                current = await self._load(tx, caller, intent_id, lock=True)
+                if current.status != pi.REQUIRES_CAPTURE or not pi.due(current, now):
+                    return current, []
+                return await self._resolve_due(tx, caller, current, now, released=True)
+
+            await self.runner.write(caller, change)
+            return True
+        return False
+
     # ---- the API ------------------------------------------------------------------------
 
     async def create(self, caller: Caller, command: pi.CreateIntent, confirm: pi.Confirm | None = None,
                      base_url: str = ""):
+        if confirm is not None and caller.livemode:  # Amazon Pay is called between two units
+            await self.connectors.for_account(caller.account_id, True)
+            created = await self.create(_unsealed(caller), command)
+            return await self.confirm(caller, created.id, confirm, client_secret=None, base_url=base_url)
+
         async def change(tx: Tx, now: int):
             intent, events = pi.create(command, livemode=caller.livemode, now=now, country=caller.country)
             await repo.insert_intent(tx, caller.account_id, intent)
@@ -150,22 +215,55 @@ class PaymentIntents:
 
     async def confirm(self, caller: Caller, intent_id: str, command: pi.Confirm, *, client_secret: str | None,
                       base_url: str):
+        started = None
+        if caller.livemode:
+            started = await self._start_live(caller, intent_id, command, client_secret, base_url)
+
         async def change(tx: Tx, now: int):
             intent, events = await self._current(tx, caller, intent_id, now)
             if caller.publishable:
                 check_client_secret(intent_id, client_secret, intent)
-            confirmed, more = await self._confirm(tx, caller, intent, command, base_url, now)
+            confirmed, more = await self._confirm(tx, caller, intent, command, base_url, now, started)
             return confirmed, events + more
 
         return await self.runner.write(caller, change)
 
-    async def _confirm(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, command: pi.Confirm,
-                       base_url: str, now: int):
-        account = await repo.get_account(tx, caller.account_id)
+    async def _start_live(self, caller: Caller, intent_id: str, command: pi.Confirm, client_secret: str | None,
+                          base_url: str) -> Started:
+        """Check the confirm as its unit will, then create the Checkout Session at Amazon Pay."""
+
+        async def read(tx: Tx):
+            intent = await repo.get_intent(tx, caller.account_id, caller.livemode, intent_id)
+            if caller.publishable:
+                check_client_secret(intent_id, client_secret, intent)
+            if intent is None:
+                raise no_such("payment_intent", intent_id, param="intent")
+            account = await repo.get_account(tx, caller.account_id)
+            url, _ = await self._plan(tx, caller, intent, command, account, int(time.time()))
+            return intent, account, url
+
+        intent, account, url = await self.db.read(read)
+        connector = await self.connectors.for_account(caller.account_id, True)
+        attempt_id = new_id("atmpt")
+        capture = pi.effective_capture_method(intent) != "manual"
+        redirect = await connector.start_authorization(self._authorization_request(
+            attempt_id, intent, capture, url, base_url, account))
+        return Started(attempt_id, redirect, intent.amount, intent.currency, capture)
+
+    @staticmethod
+    def _authorization_request(attempt_id: str, intent: pi.PaymentIntent, capture: bool, url: str, base_url: str,
+                               account) -> AuthorizationRequest:
+        return AuthorizationRequest(attempt_id=attempt_id, intent_id=intent.id, amount=intent.amount,
+                                    currency=intent.currency, capture=capture, return_url=url,
+                                    kassa_base_url=base_url, merchant_name=account["name"])
+
+    async def _plan(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, command: pi.Confirm, account,
+                    now: int) -> tuple[str, PaymentMethod]:
+        """Every check of a confirm, with no change: the return URL, and the payment method to try
+        (a new one, not stored yet, when the command gives only its type)."""
         pi.check_confirm(intent, command, country=account["country"],
                          amazon_pay_enabled=bool(account["amazon_pay_enabled"]))
         url = return_urls.validate(command.return_url or intent.return_url, livemode=caller.livemode)
-        events: list[DomainEvent] = []
         if command.payment_method:
             method = await self._method(tx, caller, command.payment_method)
             if method is None:
@@ -173,7 +271,6 @@ class PaymentIntents:
         elif command.payment_method_type:
             method = pms.create(command.payment_method_type, livemode=caller.livemode, now=now,
                                 billing_details=command.billing_details, param="payment_method_data[type]")
-            await repo.insert_object(tx, "payment_methods", caller.account_id, method)
         else:
             method = await self._method(tx, caller, intent.payment_method)
         if method.type not in intent.payment_method_types:
@@ -181,13 +278,26 @@ class PaymentIntents:
                 f"The PaymentMethod provided ({method.type}) is not allowed for this PaymentIntent. Allowed: "
                 f"{', '.join(intent.payment_method_types)}.",
                 code="payment_intent_incompatible_payment_method", param="payment_method")
+        return url, method
+
+    async def _confirm(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, command: pi.Confirm,
+                       base_url: str, now: int, started: Started | None = None):
+        account = await repo.get_account(tx, caller.account_id)
+        url, method = await self._plan(tx, caller, intent, command, account, now)
+        events: list[DomainEvent] = []
+        if not command.payment_method and command.payment_method_type:
+            await repo.insert_object(tx, "payment_methods", caller.account_id, method)
         if intent.attempt:  # a new attempt voids the page of the previous one
             await repo.close_authorization(tx, intent.attempt, "canceled")
-        attempt_id = new_id("atmpt")
-        redirect = await self.connector.start_authorization(AuthorizationRequest(
-            attempt_id=attempt_id, intent_id=intent.id, amount=intent.amount, currency=intent.currency,
-            capture=pi.effective_capture_method(intent) != "manual", return_url=url, kassa_base_url=base_url,
-            merchant_name=account["name"]))
+        capture = pi.effective_capture_method(intent) != "manual"
+        if started is not None:
+            if (started.amount, started.currency, started.capture) != (intent.amount, intent.currency, capture):
+                raise IntentChanged(intent.id)
+            attempt_id, redirect = started.attempt_id, started.redirect
+        else:
+            attempt_id = new_id("atmpt")
+            redirect = await self.connectors.test.start_authorization(self._authorization_request(
+                attempt_id, intent, capture, url, base_url, account))
         await repo.insert_authorization(tx, {
             "id": attempt_id, "token_hash": digest(redirect.token), "account_id": caller.account_id,
             "livemode": caller.livemode, "payment_intent": intent.id, "created": now,
@@ -224,26 +334,131 @@ class PaymentIntents:
 
         return await self.runner.write(caller, change)
 
-    async def _authorize(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, now: int):
+    # ---- live mode: the buyer back from Amazon Pay, a notification, a pending authorization --
+
+    async def finish(self, caller: Caller, attempt_id: str) -> tuple[str, pi.PaymentIntent]:
+        """Ask Amazon Pay how an open attempt ended (completing its Checkout Session) and apply it.
+        Returns the attempt's outcome, 'processing' while Amazon Pay decides. An AmazonPayError
+        (the buyer has not finished, Amazon unreachable) changes nothing."""
+
+        async def read(tx: Tx):
+            attempt = await repo.authorization(tx, attempt_id)
+            intent = await self._load(tx, caller, attempt["payment_intent"])
+            return attempt, intent
+
+        attempt, intent = await self.db.read(read)
+        if attempt["outcome"] is not None or intent.attempt != attempt_id:
+            return attempt["outcome"] or "canceled", intent
+        connector = await self.connectors.for_account(caller.account_id, caller.livemode)
+        if intent.status == pi.PROCESSING and attempt["charge_external_id"]:
+            completion = await connector.authorization_status(attempt["charge_external_id"])
+        elif intent.status == pi.REQUIRES_ACTION and attempt["external_id"]:
+            completion = await connector.complete(attempt["external_id"], intent.amount, intent.currency)
+        else:
+            return "canceled", intent
+        return await self.settle_attempt(caller, attempt_id, completion)
+
+    async def settle_attempt(self, caller: Caller, attempt_id: str, completion: Completion
+                             ) -> tuple[str, pi.PaymentIntent]:
+        """Apply the payment method's word on an attempt. An authorization that comes back for an
+        attempt the intent no longer waits for (canceled, replaced, expired) is reversed."""
+        orphan: list[Completion] = []
+
+        async def change(tx: Tx, now: int):
+            attempt = await repo.authorization(tx, attempt_id, lock=True)
+            intent = await self._load(tx, caller, attempt["payment_intent"], lock=True)
+            waiting = intent.attempt == attempt_id and intent.status in (pi.REQUIRES_ACTION, pi.PROCESSING)
+            if attempt["outcome"] is not None or not waiting:
+                if completion.outcome == AUTHORIZED and completion.charge_id and not await self._is_charge_of(
+                        tx, caller, intent, completion.charge_id):
+                    orphan.append(completion)
+                if attempt["outcome"] is None:
+                    await repo.close_authorization(tx, attempt_id, "canceled")
+                return (attempt["outcome"] or "canceled", intent), []
+            if completion.outcome == PENDING:
+                if completion.charge_id:
+                    await repo.set_authorization_charge(tx, attempt_id, completion.charge_id)
+                step = pi.poll_later if intent.status == pi.PROCESSING else pi.pend
+                updated, events = step(intent, now=now)
+                await repo.update_intent(tx, caller.account_id, updated)
+                return ("processing", updated), events
+            if completion.outcome == AUTHORIZED:
+                updated, events = await self._authorize(tx, caller, intent, now, transaction_id=completion.charge_id)
+                outcome = "succeeded"
+            else:
+                updated, events = await self._fail(tx, caller, intent, completion.message or pi.DECLINED, now,
+                                                   completion.decline_code)
+                outcome = "failed"
+            await repo.close_authorization(tx, attempt_id, outcome)
+            return (outcome, updated), events
+
+        result = await self.runner.write(caller, change)
+        for stray in orphan:
+            await self._reverse(caller, attempt_id, stray, result[1])
+        return result
+
+    async def _is_charge_of(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, transaction_id: str) -> bool:
+        charge = await self._charge(tx, caller, intent.latest_charge, lock=False)
+        return charge is not None and charge.transaction_id == transaction_id
+
+    async def _reverse(self, caller: Caller, attempt_id: str, stray: Completion, intent: pi.PaymentIntent) -> None:
+        """Give back an authorization nobody waits for any more: release it, or refund it if taken."""
+        log.warning("Amazon Pay authorized attempt %s of %s after it was closed; reversing charge %s",
+                    attempt_id, intent.id, stray.charge_id)
+        connector = await self.connectors.for_account(caller.account_id, caller.livemode)
+        try:
+            if stray.captured:
+                await connector.refund("reversal-" + attempt_id, stray.charge_id, intent.amount, intent.currency)
+            else:
+                await connector.release(stray.charge_id)
+        except Exception:
+            log.exception("could not reverse Amazon Pay charge %s of %s", stray.charge_id, intent.id)
+
+    async def reconcile(self, caller: Caller, intent_id: str) -> None:
+        """A notification says something about this intent's Amazon Pay charge changed: ask and apply."""
+
+        async def read(tx: Tx):
+            intent = await repo.get_intent(tx, caller.account_id, caller.livemode, intent_id)
+            return intent.attempt if intent is not None else None
+
+        attempt_id = await self.db.read(read)
+        if attempt_id is not None:
+            await self.finish(caller, attempt_id)
+
+    async def _authorize(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, now: int,
+                         transaction_id: str | None = None):
         method = await self._method(tx, caller, intent.payment_method)
         capture = pi.effective_capture_method(intent) != "manual"
         charge, events = charges.authorize(
             livemode=caller.livemode, amount=intent.amount, currency=intent.currency, intent_id=intent.id,
             payment_method=intent.payment_method, capture=capture, now=now, description=intent.description,
             receipt_email=intent.receipt_email, billing_details=method.billing_details if method else {},
-            shipping=intent.shipping, statement_descriptor=intent.statement_descriptor)
+            shipping=intent.shipping, statement_descriptor=intent.statement_descriptor,
+            transaction_id=transaction_id)
         await repo.insert_object(tx, "charges", caller.account_id, charge, payment_intent=intent.id)
         authorized, more = pi.authorize(intent, charge_id=charge.id, now=now)
         await repo.update_intent(tx, caller.account_id, authorized)
         return authorized, events + more
 
+    async def _read_for_remote(self, caller: Caller, intent_id: str) -> tuple[pi.PaymentIntent, Charge | None]:
+        async def read(tx: Tx):
+            intent = await self._load(tx, caller, intent_id)
+            return intent, await self._charge(tx, caller, intent.latest_charge, lock=False)
+
+        return await self.db.read(read)
+
     async def capture(self, caller: Caller, intent_id: str, amount: int | None):
+        if caller.livemode:  # capture at Amazon Pay first (its key makes a retry capture once)
+            intent, charge = await self._read_for_remote(caller, intent_id)
+            taken = pi.capture(intent, amount, now=int(time.time()))[0].amount_received
+            connector = await self.connectors.for_account(caller.account_id, True)
+            await connector.capture(charge.transaction_id, taken, charge.currency)
+
         async def change(tx: Tx, now: int):
             intent, events = await self._current(tx, caller, intent_id, now)
             captured, more = pi.capture(intent, amount, now=now)
             charge = await self._charge(tx, caller, intent.latest_charge)
             taken = captured.amount_received
-            await self.connector.capture(charge.transaction_id, taken, charge.currency)
             charge, charge_events = charges.capture(charge, taken)
             await repo.update_object(tx, "charges", caller.account_id, charge)
             await repo.update_intent(tx, caller.account_id, captured)
@@ -252,6 +467,13 @@ class PaymentIntents:
         return await self.runner.write(caller, change)
 
     async def cancel(self, caller: Caller, intent_id: str, reason: str | None):
+        if caller.livemode:  # a held authorization is released at Amazon Pay first
+            intent, charge = await self._read_for_remote(caller, intent_id)
+            if intent.status == pi.REQUIRES_CAPTURE and charge is not None:
+                pi.cancel(intent, reason, now=int(time.time()))
+                connector = await self.connectors.for_account(caller.account_id, True)
+                await connector.release(charge.transaction_id)
+
         async def change(tx: Tx, now: int):
             intent, events = await self._current(tx, caller, intent_id, now)
             canceled, more = pi.cancel(intent, reason, now=now)
@@ -259,7 +481,6 @@ class PaymentIntents:
                 await repo.close_authorization(tx, intent.attempt, "canceled")
             if intent.status == pi.REQUIRES_CAPTURE:
                 charge = await self._charge(tx, caller, intent.latest_charge)
-                await self.connector.release(charge.transaction_id)
                 charge, charge_events = charges.release(charge, "charge.refunded")
                 await repo.update_object(tx, "charges", caller.account_id, charge)
                 more = charge_events + more
@@ -288,6 +509,11 @@ class PaymentIntents:
                                            after_seq=after_seq, filters_sql=filters_sql, filters=filters)
 
         return Page(*await self.db.read(read))
+
+
+def _unsealed(caller: Caller) -> Caller:
+    """The caller for a first step whose result is not the response."""
+    return replace(caller, seal=None)
 
 
 def check_client_secret(intent_id: str, client_secret: str | None, intent: pi.PaymentIntent | None) -> None:

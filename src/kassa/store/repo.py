@@ -234,11 +234,41 @@ async def authorization(tx: Tx, authorization_id: str, *, lock: bool = False):
                         {"id": authorization_id})
 
 
+async def set_authorization_charge(tx: Tx, authorization_id: str, charge_external_id: str) -> None:
+    await tx.run("UPDATE authorizations SET charge_external_id = :c WHERE id = :id",
+                 {"c": charge_external_id, "id": authorization_id})
+
+
 async def close_authorization(tx: Tx, authorization_id: str, outcome: str) -> bool:
     """Set the outcome of an open attempt; False when it already had one."""
     changed = await tx.run("UPDATE authorizations SET outcome = :o WHERE id = :id AND outcome IS NULL",
                            {"o": outcome, "id": authorization_id})
     return changed == 1
+
+
+# ---- live Amazon Pay configuration -----------------------------------------------------------
+
+async def amazon_pay_account(tx: Tx, account_id: str):
+    return await tx.one("SELECT * FROM amazon_pay_accounts WHERE account_id = :a", {"a": account_id})
+
+
+async def amazon_pay_accounts_of_merchant(tx: Tx, merchant_id: str) -> list:
+    return await tx.all("SELECT * FROM amazon_pay_accounts WHERE merchant_id = :m", {"m": merchant_id})
+
+
+async def save_amazon_pay_account(tx: Tx, account_id: str, merchant_id: str, settings: str, updated: int) -> None:
+    await tx.run("DELETE FROM amazon_pay_accounts WHERE account_id = :a", {"a": account_id})
+    await tx.run("INSERT INTO amazon_pay_accounts (account_id, merchant_id, settings, updated) "
+                 "VALUES (:a, :m, :s, :u)", {"a": account_id, "m": merchant_id, "s": settings, "u": updated})
+
+
+async def refund_by_external_id(tx: Tx, external_id: str):
+    return await tx.one("SELECT account_id, livemode, id FROM refunds WHERE external_id = :e", {"e": external_id})
+
+
+async def refund_external_id(tx: Tx, refund_id: str) -> str | None:
+    row = await tx.one("SELECT external_id FROM refunds WHERE id = :id", {"id": refund_id})
+    return row["external_id"] if row else None
 
 
 # ---- background work -----------------------------------------------------------------------

@@ -95,7 +95,9 @@ refunds = owned(
     Column("charge", String(64), nullable=False),
     Column("status", String(16), nullable=False),
     Column("settle_at", BigInteger),  # when the worker asks Amazon Pay (test mode: settles)
+    Column("external_id", String(255)),  # live mode: Amazon Pay's refundId
     Index("ix_refunds_owner_seq", "account_id", "livemode", "seq"),
+    Index("ix_refunds_external_id", "external_id"),
     Index("ix_refunds_charge", "charge"),
     Index("ix_refunds_payment_intent", "payment_intent"),
     Index("ix_refunds_settle_at", "settle_at"),
@@ -115,6 +117,17 @@ authorizations = Table(
     Column("return_url", Text, nullable=False),
     Column("outcome", String(16)),  # None while open; 'succeeded' | 'failed' | 'expired' | 'canceled'
     Column("external_id", String(255)),  # the live connector's checkout session id
+    Column("charge_external_id", String(255)),  # live mode: Amazon Pay's chargeId, once there is one
+)
+
+# An account's live Amazon Pay configuration (methods.amazon_pay.config.LiveConfig.to_stored():
+# a private key only encrypted, or the path of its file).
+amazon_pay_accounts = Table(
+    "amazon_pay_accounts", metadata,
+    Column("account_id", String(64), primary_key=True),
+    Column("merchant_id", String(64), nullable=False, index=True),
+    Column("settings", Text, nullable=False),
+    Column("updated", BigInteger, nullable=False),
 )
 
 webhook_endpoints = owned(

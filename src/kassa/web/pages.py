@@ -21,7 +21,8 @@ from ..wire.forms import FormError, parse_pairs
 templates = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")),
                         autoescape=select_autoescape(["html"]))
 
-REDIRECT_STATUS = {"succeeded": "succeeded", "failed": "failed", "expired": "failed", "canceled": "failed"}
+REDIRECT_STATUS = {"succeeded": "succeeded", "processing": "processing", "failed": "failed", "expired": "failed",
+                   "canceled": "failed"}
 CLOSED = {
     "succeeded": ("Payment authorized", "This test payment was already authorized."),
     "failed": ("Payment failed", "This test payment was declined."),
@@ -47,7 +48,7 @@ def security_headers(return_origin: str | None = None) -> dict[str, str]:
     }
 
 
-def _html(template: str, status: int = 200, return_origin: str | None = None, **context) -> HTMLResponse:
+def html_page(template: str, status: int = 200, return_origin: str | None = None, **context) -> HTMLResponse:
     return HTMLResponse(templates.get_template(template).render(**context), status,
                         headers=security_headers(return_origin))
 
@@ -64,7 +65,7 @@ def routes(db, intents: PaymentIntents) -> list[Route]:
     async def find(token: str):
         async def read(tx):
             attempt = await repo.authorization_by_token(tx, digest(token))
-            if attempt is None:
+            if attempt is None or attempt["livemode"]:  # a live attempt is decided by Amazon Pay only
                 return None
             account = await repo.get_account(tx, attempt["account_id"])
             return attempt, account
@@ -72,7 +73,7 @@ def routes(db, intents: PaymentIntents) -> list[Route]:
         return await db.read(read)
 
     def not_found() -> Response:
-        return _html("test_closed.html", 404, heading="Payment page not found",
+        return html_page("test_closed.html", 404, heading="Payment page not found",
                      message="This payment page does not exist. Go back to the merchant to try again.",
                      back_url=None, merchant="")
 
@@ -88,11 +89,11 @@ def routes(db, intents: PaymentIntents) -> list[Route]:
         origin = return_urls.origin(attempt["return_url"])
         if attempt["outcome"] is not None:
             heading, message = CLOSED[attempt["outcome"]]
-            return _html("test_closed.html", 200, origin, heading=heading, message=message,
+            return html_page("test_closed.html", 200, origin, heading=heading, message=message,
                          back_url=outcome_url(attempt, intent, attempt["outcome"]), merchant=account["name"])
         now = int(time.time()) + (0 if attempt["livemode"] else account["test_clock_offset"])
         minutes_left = max(1, (attempt["deadline"] - now + 59) // 60)
-        return _html("test_authorize.html", 200, origin, merchant=account["name"],
+        return html_page("test_authorize.html", 200, origin, merchant=account["name"],
                      amount=money.format_amount(intent.amount, intent.currency),
                      action=request.url.path, minutes_left=minutes_left)
 
@@ -111,7 +112,7 @@ def routes(db, intents: PaymentIntents) -> list[Route]:
         except FormError:
             decision = None
         if decision not in ("authorize", "fail"):
-            return _html("test_closed.html", 400, heading="Unknown choice",
+            return html_page("test_closed.html", 400, heading="Unknown choice",
                          message="Choose Authorize test payment or Fail test payment.", back_url=None,
                          merchant=account["name"])
         caller = Caller(account["id"], bool(attempt["livemode"]), "system", account["country"], account["name"])

@@ -157,6 +157,7 @@ class Charge:
     capture_amount: Price | None
     refunded_amount: Price | None
     charge_permission_id: str | None
+    merchant_reference_id: str | None = None  # merchantMetadata.merchantReferenceId: kassa's intent id
 
     @property
     def state(self) -> str:
@@ -202,7 +203,15 @@ def parse_charge(data: Any) -> Charge:
         capture_amount=_optional_price(body, "captureAmount"),
         refunded_amount=_optional_price(body, "refundedAmount"),
         charge_permission_id=_string(body, "chargePermissionId", required=False),
+        merchant_reference_id=_merchant_reference(body),
     )
+
+
+def _merchant_reference(body: Mapping[str, Any]) -> str | None:
+    metadata = body.get("merchantMetadata")
+    if not isinstance(metadata, Mapping):
+        return None
+    return _string(metadata, "merchantReferenceId", required=False, prefix="merchantMetadata.")
 
 
 def parse_refund(data: Any) -> Refund:

@@ -24,7 +24,7 @@ import httpx
 
 from ...domain.errors import InvalidRequest, KassaError, PaymentFailed
 from ...domain.ids import random_base62
-from ..base import AuthorizationRequest, Redirect
+from ..base import AUTHORIZED, CANCELED, DECLINED, PENDING, AuthorizationRequest, Completion, Redirect, RefundResult
 from . import api_types as t
 from . import signing
 from .config import LiveConfig
@@ -35,8 +35,6 @@ RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 CREDENTIAL_ERRORS = frozenset({"UnauthorizedAccess", "InvalidAuthentication", "InvalidRequestSignature",
                                "InvalidAccountStatus", "InvalidHeaderValue", "MissingHeader"})
 
-# Outcomes of an authorization (the buyer's return, or a pending one settling).
-AUTHORIZED, DECLINED, PENDING, CANCELED = "authorized", "declined", "pending", "canceled"
 
 
 class AmazonPayError(Exception):
@@ -252,26 +250,6 @@ def _error_of(response: httpx.Response) -> AmazonPayError:
 # --------------------------------------------------------------------------- the connector
 
 
-@dataclass(frozen=True, slots=True)
-class Completion:
-    """How an authorization ended (or that it has not yet: ``pending``)."""
-
-    outcome: str  # AUTHORIZED, DECLINED, PENDING or CANCELED
-    charge_id: str | None = None
-    charge_permission_id: str | None = None
-    captured: bool = False  # capture requested and accepted (Captured, or CaptureInitiated)
-    reason_code: str | None = None
-    decline_code: str | None = None
-    message: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RefundResult:
-    external_id: str  # Amazon's refundId: keep it, refund_status needs it
-    status: str  # kassa's: pending, succeeded or failed
-    reason_code: str | None = None
-
-
 _REFUND_STATUS = {t.REFUND_INITIATED: "pending", t.REFUNDED: "succeeded", t.REFUND_DECLINED: "failed"}
 
 
@@ -292,6 +270,7 @@ class LiveAmazonPay:
     """The live connector: kassa's transitions on one side, one account's Amazon Pay on the other."""
 
     name = "amazon_pay"
+    remote = True
 
     def __init__(self, client: AmazonPayClient, *, can_handle_pending_authorization: bool = False):
         self.client = client

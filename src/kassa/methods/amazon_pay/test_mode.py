@@ -8,13 +8,14 @@ asynchronous).
 from __future__ import annotations
 
 from ...domain.ids import random_base62
-from ..base import AuthorizationRequest, Redirect
+from ..base import AuthorizationRequest, Redirect, RefundResult
 
 PAGE_PATH = "/amazon_pay/test/"
 
 
 class TestModeAmazonPay:
     name = "amazon_pay"
+    remote = False
 
     async def start_authorization(self, request: AuthorizationRequest) -> Redirect:
         token = "tok_" + random_base62(40)
@@ -26,8 +27,8 @@ class TestModeAmazonPay:
     async def release(self, transaction_id: str) -> None:
         return None
 
-    async def refund(self, refund_id: str, transaction_id: str, amount: int, currency: str) -> str:
-        return "pending"
+    async def refund(self, refund_id: str, transaction_id: str, amount: int, currency: str) -> RefundResult:
+        return RefundResult(None, "pending")
 
     async def refund_status(self, refund_id: str, settle_at: int | None, now: int) -> str:
         return "succeeded" if settle_at is not None and settle_at <= now else "pending"

@@ -94,6 +94,15 @@
     if (!base) throw new IntegrationError('Kassa(): cannot tell where kassa is; pass {apiBase: "https://…"}.');
     const origin = new URL(base).origin;
 
+    /** In live mode the Payment Element mounts on https pages only: elsewhere, log why and throw. */
+    function refuseInsecureLiveMount() {
+      if (!publishableKey.startsWith('pk_live_') || location.protocol === 'https:') return;
+      const message = 'kassa.js: live mode requires HTTPS: the Payment Element cannot be mounted on ' +
+        `${location.protocol}// pages. Serve this page over https.`;
+      console.error(message);
+      throw new IntegrationError(message);
+    }
+
     async function api(method, path, params) {
       const url = new URL(base + path);
       const init = {method, headers: {Authorization: `Bearer ${publishableKey}`}, credentials: 'omit',
@@ -289,6 +298,7 @@
 
       const element = {
         mount(target) {
+          refuseInsecureLiveMount();
           const node = typeof target === 'string' ? document.querySelector(target) : target;
           if (!(node instanceof Element)) throw new IntegrationError(`mount: no element matches ${String(target)}.`);
           if (iframe) throw new IntegrationError('mount: this Payment Element is already mounted.');
