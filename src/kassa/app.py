@@ -45,7 +45,8 @@ class Services:
     def __init__(self, db: Database, settings: Settings):
         self.db = db
         self.runner = Runner(db, render_module.render, render_module.previous_attributes)
-        self.connectors = Connectors(db, TestModeAmazonPay(), live_factory(settings.amazon_pay_api_base))
+        self.connectors = Connectors(db, TestModeAmazonPay(), live_factory(settings.amazon_pay_api_base),
+                                     poll_seconds=settings.amazon_pay_poll_seconds)
         self.intents = PaymentIntents(self.runner, self.connectors)
         self.refunds = Refunds(self.runner, self.connectors)
         self.notifications = NotificationVerifier(amazon_pay.certificate_fetcher(settings.sns_certificate_dir))

@@ -19,7 +19,8 @@ class Settings:
     webhook_retry_base: float = 60.0  # seconds before the first retry; doubles each time
     webhook_timeout: float = 10.0
     amazon_pay_api_base: str | None = None  # instead of Amazon's regional host (a proxy, a local double)
-    sns_certificate_dir: str | None = None  # SNS signing certificates kept on disk instead of fetched
+    sns_certificate_dir: str | None = None
+    amazon_pay_poll_seconds: int = 60  # how often a pending live authorization or refund is asked about  # SNS signing certificates kept on disk instead of fetched
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -33,4 +34,5 @@ class Settings:
             webhook_timeout=float(os.environ.get("KASSA_WEBHOOK_TIMEOUT", "10")),
             amazon_pay_api_base=os.environ.get("KASSA_AMAZON_PAY_API_BASE") or None,
             sns_certificate_dir=os.environ.get("KASSA_AMAZON_PAY_SNS_CERTIFICATES") or None,
+            amazon_pay_poll_seconds=max(1, int(os.environ.get("KASSA_AMAZON_PAY_POLL_SECONDS", "60"))),
         )

@@ -325,17 +325,19 @@ def require_action(intent: PaymentIntent, command: Confirm, *, payment_method: s
     return _transition(intent, "payment_intent.requires_action", **changes)
 
 
-def pend(intent: PaymentIntent, *, now: int) -> tuple[PaymentIntent, list[DomainEvent]]:
+def pend(intent: PaymentIntent, *, now: int, poll_after: int = PENDING_POLL_SECONDS
+         ) -> tuple[PaymentIntent, list[DomainEvent]]:
     """The buyer is back but Amazon Pay decides later: ``processing`` until it does (polled)."""
     _expect(intent, REQUIRES_ACTION, "process")
     return _transition(intent, "payment_intent.processing", status=PROCESSING, next_action=None,
-                       deadline=now + PENDING_POLL_SECONDS)
+                       deadline=now + poll_after)
 
 
-def poll_later(intent: PaymentIntent, *, now: int) -> tuple[PaymentIntent, list[DomainEvent]]:
+def poll_later(intent: PaymentIntent, *, now: int, poll_after: int = PENDING_POLL_SECONDS
+               ) -> tuple[PaymentIntent, list[DomainEvent]]:
     """Still ``processing``: ask again later."""
     _expect(intent, PROCESSING, "poll")
-    return _transition(intent, None, deadline=now + PENDING_POLL_SECONDS)
+    return _transition(intent, None, deadline=now + poll_after)
 
 
 def authorize(intent: PaymentIntent, *, charge_id: str, now: int) -> tuple[PaymentIntent, list[DomainEvent]]:

@@ -25,7 +25,7 @@ from ..domain.payment_method import PaymentMethod
 from ..methods.base import AUTHORIZED, PENDING, AuthorizationRequest, Completion, Redirect
 from ..store import repo
 from ..store.database import Tx
-from .connectors import Connectors
+from .connectors import Connectors, answered_as_kassa
 from .context import Caller
 from .unit import Runner
 
@@ -246,8 +246,9 @@ class PaymentIntents:
         connector = await self.connectors.for_account(caller.account_id, True)
         attempt_id = new_id("atmpt")
         capture = pi.effective_capture_method(intent) != "manual"
-        redirect = await connector.start_authorization(self._authorization_request(
-            attempt_id, intent, capture, url, base_url, account))
+        with answered_as_kassa():
+            redirect = await connector.start_authorization(self._authorization_request(
+                attempt_id, intent, capture, url, base_url, account))
         return Started(attempt_id, redirect, intent.amount, intent.currency, capture)
 
     @staticmethod
@@ -379,7 +380,7 @@ class PaymentIntents:
                 if completion.charge_id:
                     await repo.set_authorization_charge(tx, attempt_id, completion.charge_id)
                 step = pi.poll_later if intent.status == pi.PROCESSING else pi.pend
-                updated, events = step(intent, now=now)
+                updated, events = step(intent, now=now, poll_after=self.connectors.poll_seconds)
                 await repo.update_intent(tx, caller.account_id, updated)
                 return ("processing", updated), events
             if completion.outcome == AUTHORIZED:
@@ -452,7 +453,8 @@ class PaymentIntents:
             intent, charge = await self._read_for_remote(caller, intent_id)
             taken = pi.capture(intent, amount, now=int(time.time()))[0].amount_received
             connector = await self.connectors.for_account(caller.account_id, True)
-            await connector.capture(charge.transaction_id, taken, charge.currency)
+            with answered_as_kassa():
+                await connector.capture(charge.transaction_id, taken, charge.currency)
 
         async def change(tx: Tx, now: int):
             intent, events = await self._current(tx, caller, intent_id, now)
@@ -472,7 +474,8 @@ class PaymentIntents:
             if intent.status == pi.REQUIRES_CAPTURE and charge is not None:
                 pi.cancel(intent, reason, now=int(time.time()))
                 connector = await self.connectors.for_account(caller.account_id, True)
-                await connector.release(charge.transaction_id)
+                with answered_as_kassa():
+                    await connector.release(charge.transaction_id)
 
         async def change(tx: Tx, now: int):
             intent, events = await self._current(tx, caller, intent_id, now)

@@ -19,11 +19,9 @@ from ..domain.ids import new_id
 from ..methods.base import RefundResult
 from ..store import repo
 from ..store.database import Tx
-from .connectors import Connectors
+from .connectors import Connectors, answered_as_kassa
 from .context import Caller
 from .unit import Runner
-
-LIVE_POLL_SECONDS = 60  # how often a pending live refund is asked about
 
 
 class Refunds:
@@ -42,7 +40,7 @@ class Refunds:
             target = await self._charge(tx, caller, payment_intent, charge)
             refund, updated, events = refunds.create(
                 target, amount, reason=reason, metadata=metadata, now=now, refund_id=refund_id,
-                settle_after=LIVE_POLL_SECONDS if started else refunds.SETTLE_AFTER_SECONDS)
+                settle_after=self.connectors.poll_seconds if started else refunds.SETTLE_AFTER_SECONDS)
             await repo.insert_object(tx, "refunds", caller.account_id, refund, payment_intent=refund.payment_intent,
                                      charge=refund.charge, status=refund.status, settle_at=refund.settle_at,
                                      external_id=started.external_id if started else None)
@@ -68,7 +66,8 @@ class Refunds:
         target, planned = await self.db.read(read)
         connector = await self.connectors.for_account(caller.account_id, True)
         basis = f"{caller.account_id}/{caller.idempotency_key}" if caller.idempotency_key else refund_id
-        started = await connector.refund(basis, target.transaction_id, planned.amount, planned.currency)
+        with answered_as_kassa():
+            started = await connector.refund(basis, target.transaction_id, planned.amount, planned.currency)
         return planned.amount, started
 
     async def _store_settled(self, tx: Tx, caller: Caller, refund: Refund, charge: Charge) -> None:
@@ -145,7 +144,7 @@ class Refunds:
             status = live_status or await self.connectors.test.refund_status(refund.id, refund.settle_at, now)
             if status == refunds.PENDING:
                 if caller.livemode:
-                    waiting = refunds.poll_later(refund, now=now, after=LIVE_POLL_SECONDS)
+                    waiting = refunds.poll_later(refund, now=now, after=self.connectors.poll_seconds)
                     await repo.update_object(tx, "refunds", caller.account_id, waiting, settle_at=waiting.settle_at)
                 return refund, []
             charge = await repo.get_object(tx, "charges", Charge, caller.account_id, caller.livemode,
