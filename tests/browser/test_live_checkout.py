@@ -1,0 +1,93 @@
+"""Live mode in a real browser: the demo shop over HTTPS with live keys, kassa over HTTPS, and the
+local double of Amazon Pay where the buyer approves or cancels."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import stripe
+import uvicorn
+
+from live_support import live_kassa
+from support import fresh_database, free_port, self_signed
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "examples" / "shop"))
+import app as shop_app  # noqa: E402 - the demo shop, as a merchant would run it
+
+
+@pytest.fixture(scope="module")
+def live_shop(browser_available, tmp_path_factory):
+    """kassa (HTTPS, live keys, Amazon Pay double) and the demo shop (HTTPS) in front of it."""
+    workdir = tmp_path_factory.mktemp("live-browser")
+    cert, key = self_signed(workdir)
+    saved_ca = stripe.ca_bundle_path
+    stripe.ca_bundle_path = str(cert)  # the shop's stripe client trusts kassa's certificate
+    try:
+        with live_kassa(fresh_database("sqlite", workdir), workdir, tls=(cert, key)) as kassa:
+            config = shop_app.Config(kassa.server.url, kassa.account["secret_live"], kassa.account["publishable_live"])
+            port = free_port()
+            server = uvicorn.Server(uvicorn.Config(shop_app.create_app(config), host="127.0.0.1", port=port,
+                                                   ssl_certfile=str(cert), ssl_keyfile=str(key),
+                                                   log_level="warning", lifespan="off"))
+            thread = threading.Thread(target=server.run, daemon=True)
+            thread.start()
+            deadline = time.monotonic() + 10
+            while not server.started:
+                assert thread.is_alive() and time.monotonic() < deadline, "the shop did not start"
+                time.sleep(0.05)
+            yield kassa, f"https://127.0.0.1:{port}"
+            server.should_exit = True
+            thread.join(10)
+    finally:
+        stripe.ca_bundle_path = saved_ca
+
+
+@pytest.fixture
+def buyer(browser, live_shop):
+    context = browser.new_context(ignore_https_errors=True, viewport={"width": 820, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    errors: list[str] = []
+
+    def on_console(message):
+        where = message.location.get("url", "")
+        if message.type == "error" and not where.endswith("/favicon.ico"):  # browsers ask every host for one
+            errors.append(f"{message.text} ({where})")
+
+    page.on("console", on_console)
+    page.errors = errors
+    yield page
+    context.close()
+
+
+def checkout(page, shop_url: str):
+    page.goto(shop_url + "/")
+    page.wait_for_selector("#submit:enabled")
+    page.get_by_role("button", name="Pay now").click()
+    page.wait_for_url("http://127.0.0.1:*/checkout?amazonCheckoutSessionId=*")  # Amazon Pay's page
+
+
+def test_live_payment_approved_at_amazon(buyer, live_shop, expect):
+    kassa, shop_url = live_shop
+    checkout(buyer, shop_url)
+    intent_id = buyer.context.cookies(shop_url)[0]["value"]
+    buyer.get_by_role("button", name="Pay now").click()  # on Amazon's page
+    buyer.wait_for_url(shop_url + "/complete?**")
+    expect(buyer.locator("#status-heading")).to_have_text("Payment succeeded")
+    assert "redirect_status=succeeded" in buyer.url and f"payment_intent={intent_id}" in buyer.url
+    intent = kassa.server.client(kassa.account["secret_live"]).v1.payment_intents.retrieve(intent_id)
+    assert (intent.status, intent.livemode, intent.amount_received) == ("succeeded", True, 1099)
+    assert buyer.errors == [], "\n".join(buyer.errors)
+
+
+def test_live_payment_canceled_at_amazon(buyer, live_shop, expect):
+    kassa, shop_url = live_shop
+    checkout(buyer, shop_url)
+    buyer.get_by_role("button", name="Cancel").click()
+    buyer.wait_for_url(shop_url + "/complete?**")
+    expect(buyer.locator("#status-heading")).to_have_text("Payment failed. Please try another payment method.")
+    assert "redirect_status=failed" in buyer.url
