@@ -344,3 +344,29 @@ def test_configure_amazon_pay_refuses_bad_settings(live, tmp_path):
     assert no_account.returncode != 0 and "no account acct_missing" in no_account.stderr
     stored = configure(live.server, live.account["id"], key_file, "--store-private-key")
     assert stored.returncode != 0 and "KASSA_ENCRYPTION_KEY" in stored.stderr
+
+
+def age_hold(database: str, intent_id: str) -> None:
+    """Move a held intent's capture deadline into the past, as 7 days would (live mode has no test clock)."""
+    if database.startswith("sqlite:///"):
+        import sqlite3
+
+        with sqlite3.connect(database.removeprefix("sqlite:///"), timeout=30) as connection:
+            connection.execute("UPDATE payment_intents SET deadline = 1, data = json_set(data, '$.deadline', 1) "
+                               "WHERE id = ?", (intent_id,))
+    else:
+        import psycopg
+
+        with psycopg.connect(database, autocommit=True) as connection:
+            connection.execute("UPDATE payment_intents SET deadline = 1, data = jsonb_set(data::jsonb, "
+                               "'{deadline}', '1')::text WHERE id = %s", (intent_id,))
+
+
+def test_uncaptured_hold_ends_released_at_amazon(live):
+    intent = live.intent(capture_method="manual")
+    live.buy(intent)
+    assert live.retrieve(intent.id).status == "requires_capture"
+    age_hold(live.server.database, intent.id)
+    ended = wait_for(lambda: (found := live.retrieve(intent.id)).status == "canceled" and found)
+    assert ended.cancellation_reason == "automatic" and ended.amount_capturable == 0
+    assert _only_charge(live, intent)["statusDetails"]["state"] == "Canceled"
