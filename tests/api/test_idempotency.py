@@ -121,3 +121,38 @@ def test_every_kind_of_write_is_replayed(server):
                         auth=(secret, ""), headers={"Idempotency-Key": key}) for _ in range(2)]
     assert [m.json()["offset"] for m in moved] == [60, 60]
     assert moved[1].headers.get("idempotent-replayed") == "true"
+
+
+def test_keys_are_forgotten_after_a_day(server, client):
+    """The sweep forgets stored responses older than 24 hours (run here directly on the server's
+    database): an old key then creates anew, a recent one still replays."""
+    import asyncio
+
+    from kassa.store.database import open_database
+    from kassa.workers.sweeper import IDEMPOTENCY_TTL_SECONDS, Sweeper
+
+    old, recent = str(uuid.uuid4()), str(uuid.uuid4())
+    first = client.v1.payment_intents.create(params={"amount": 1099, "currency": "usd"},
+                                             options={"idempotency_key": old})
+    kept = client.v1.payment_intents.create(params={"amount": 1099, "currency": "usd"},
+                                            options={"idempotency_key": recent})
+
+    async def age_and_purge() -> int:
+        db = open_database(server.database, durable=True)
+        try:
+            async def age(tx):
+                await tx.run("UPDATE idempotency_keys SET created = created - :d WHERE key = :k",
+                             {"d": IDEMPOTENCY_TTL_SECONDS + 60, "k": old})
+
+            await db.write(age)
+            import time
+            return await Sweeper(db, None, None).purge_idempotency_keys(int(time.time()) - IDEMPOTENCY_TTL_SECONDS)
+        finally:
+            await db.close()
+
+    assert asyncio.run(age_and_purge()) >= 1
+    anew = client.v1.payment_intents.create(params={"amount": 2000, "currency": "usd"},
+                                            options={"idempotency_key": old})
+    assert anew.id != first.id and anew.amount == 2000
+    assert client.v1.payment_intents.create(params={"amount": 1099, "currency": "usd"},
+                                            options={"idempotency_key": recent}).id == kept.id

@@ -132,6 +132,13 @@ async def save_idempotent(tx: Tx, account_id: str, livemode: bool, key: str, fin
                   "b": body.decode(), "c": created})
 
 
+async def purge_idempotent(tx: Tx, before: int, limit: int) -> int:
+    """Forget up to `limit` stored responses older than `before`; how many went."""
+    return await tx.run(
+        "DELETE FROM idempotency_keys WHERE (account_id, livemode, key) IN (SELECT account_id, livemode, key "
+        "FROM idempotency_keys WHERE created < :before LIMIT :n)", {"before": before, "n": limit})
+
+
 # ---- lists and search ----------------------------------------------------------------------
 
 async def page_intents(tx: Tx, account_id: str, livemode: bool, *, limit: int, after_id: str | None = None,

@@ -1,4 +1,5 @@
-"""The sweep: resolves ended authorization windows and capture holds, and settles refunds.
+"""The sweep: resolves ended authorization windows and capture holds, settles refunds, and
+forgets idempotent responses older than a day (Stripe keeps them at least 24 hours).
 
 It runs in every kassa process. Each job is re-checked under its row lock inside its own unit of
 work, so two processes finding the same job apply it once; a job left by a dead process is
@@ -18,6 +19,9 @@ from ..store import repo
 from ..store.database import Database
 
 log = logging.getLogger("kassa.sweeper")
+IDEMPOTENCY_TTL_SECONDS = 24 * 3600
+PURGE_EVERY_SECONDS = 60
+PURGE_BATCH = 2000
 
 
 class Sweeper:
@@ -28,6 +32,7 @@ class Sweeper:
         self.interval = interval
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
+        self._purged_at = 0.0
 
     async def sweep(self) -> int:
         """One pass over everything due now; returns how many jobs it looked at."""
@@ -42,7 +47,26 @@ class Sweeper:
                 await self._run(self.intents.resolve_due, account_id, livemode, intent_id)
             for account_id, livemode, refund_id in refunds:
                 await self._run(self.refunds.settle, account_id, livemode, refund_id)
+            if time.monotonic() - self._purged_at >= PURGE_EVERY_SECONDS:
+                await self.purge_idempotency_keys(now - IDEMPOTENCY_TTL_SECONDS)
             return len(intents) + len(refunds)
+
+    async def purge_idempotency_keys(self, before: int) -> int:
+        """Delete stored responses created before `before`, a batch per transaction."""
+        self._purged_at = time.monotonic()
+        total = 0
+        while True:
+            async def purge(tx):
+                return await repo.purge_idempotent(tx, before, PURGE_BATCH)
+
+            try:
+                gone = await self.db.write(purge)
+            except Exception:
+                log.exception("purging idempotency keys failed")
+                return total
+            total += gone
+            if gone < PURGE_BATCH:
+                return total
 
     async def _run(self, job, account_id: str, livemode: bool, object_id: str) -> None:
         try:
