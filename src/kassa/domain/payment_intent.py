@@ -247,7 +247,6 @@ def cancel(intent: PaymentIntent, reason: str | None, *, now: int) -> tuple[Paym
 
 AUTHORIZATION_WINDOW_SECONDS = 10 * 60
 PENDING_POLL_SECONDS = 60  # live mode: how often a pending Amazon Pay authorization is asked about
-DUE_STATUSES = frozenset({REQUIRES_ACTION, PROCESSING, REQUIRES_CAPTURE})
 CAPTURE_WINDOW_SECONDS = 7 * 24 * 3600
 CONFIRMABLE = frozenset({REQUIRES_PAYMENT_METHOD, REQUIRES_CONFIRMATION, REQUIRES_ACTION})
 
@@ -394,8 +393,10 @@ def expire_hold(intent: PaymentIntent, *, now: int) -> tuple[PaymentIntent, list
 
 
 def due(intent: PaymentIntent, now: int) -> bool:
-    """Whether the sweep (or a read) must act: an authorization window or a capture hold ended."""
-    return intent.deadline is not None and intent.deadline <= now and intent.status in DUE_STATUSES
+    """Whether the sweep (or a read) must act: an authorization window or a capture hold ended.
+    (A ``processing`` intent's deadline is only when the sweep asks the payment method again.)"""
+    return intent.deadline is not None and intent.deadline <= now and intent.status in (REQUIRES_ACTION,
+                                                                                        REQUIRES_CAPTURE)
 
 
 def _expect(intent: PaymentIntent, status: str | tuple[str, ...], action: str) -> None:

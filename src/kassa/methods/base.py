@@ -58,10 +58,10 @@ class RefundResult:
 
 
 class Connector(Protocol):
-    """``remote`` connectors call the outside world: never from inside a unit of work."""
+    """Test mode's connector does no I/O; live mode's calls the outside world, so the services call
+    it between units of work, never inside one."""
 
     name: str
-    remote: bool
 
     async def start_authorization(self, request: AuthorizationRequest) -> Redirect: ...
     async def capture(self, transaction_id: str, amount: int, currency: str) -> None: ...

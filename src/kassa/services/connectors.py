@@ -1,9 +1,9 @@
 """Which connector serves a caller: kassa's own page in test mode, the account's Amazon Pay live.
 
 A live connector is built from the account's stored configuration (``amazon_pay_accounts``) and
-kept while that configuration is unchanged, so its HTTP connections are reused. A connector with
-``remote = True`` talks to the outside: the services call it between units of work, never inside
-one, so that no database lock waits on the network.
+kept while that configuration is unchanged, so its HTTP connections are reused. It talks to the
+outside: the services call it between units of work, never inside one, so that no database lock
+waits on the network.
 """
 
 from __future__ import annotations

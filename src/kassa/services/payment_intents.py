@@ -134,19 +134,11 @@ class PaymentIntents:
         await self.runner.write(caller, change)
 
     async def _resolve_due_live(self, caller: Caller, intent_id: str) -> bool:
-        async def read(tx: Tx):
-            intent = await repo.get_intent(tx, caller.account_id, caller.livemode, intent_id)
-            attempt = await repo.authorization(tx, intent.attempt) if intent and intent.attempt else None
-            charge = await self._charge(tx, caller, intent.latest_charge, lock=False) if intent else None
-            return intent, attempt, charge
-
-        intent, attempt, charge = await self.db.read(read)
-        if intent is None or not intent.deadline or intent.deadline > int(time.time()):
+        intent, charge = await self._read_for_remote(caller, intent_id)
+        if not intent.deadline or intent.deadline > int(time.time()):
             return True
-        if intent.status == pi.PROCESSING and attempt and attempt["charge_external_id"]:
-            connector = await self.connectors.for_account(caller.account_id, True)
-            completion = await connector.authorization_status(attempt["charge_external_id"])
-            await self.settle_attempt(caller, attempt["id"], completion)
+        if intent.status == pi.PROCESSING and intent.attempt:
+            await self.finish(caller, intent.attempt)
             return True
         if intent.status == pi.REQUIRES_CAPTURE and charge is not None:
             connector = await self.connectors.for_account(caller.account_id, True)

@@ -270,7 +270,6 @@ class LiveAmazonPay:
     """The live connector: kassa's transitions on one side, one account's Amazon Pay on the other."""
 
     name = "amazon_pay"
-    remote = True
 
     def __init__(self, client: AmazonPayClient, *, can_handle_pending_authorization: bool = False):
         self.client = client

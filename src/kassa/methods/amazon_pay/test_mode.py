@@ -15,7 +15,6 @@ PAGE_PATH = "/amazon_pay/test/"
 
 class TestModeAmazonPay:
     name = "amazon_pay"
-    remote = False
 
     async def start_authorization(self, request: AuthorizationRequest) -> Redirect:
         token = "tok_" + random_base62(40)
