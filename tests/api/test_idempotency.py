@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 import stripe
+
+from kassa.store.database import open_database
+from kassa.workers.sweeper import IDEMPOTENCY_TTL_SECONDS, Sweeper
 
 
 def test_replay_returns_the_same_object(client):
@@ -126,11 +131,6 @@ def test_every_kind_of_write_is_replayed(server):
 def test_keys_are_forgotten_after_a_day(server, client):
     """The sweep forgets stored responses older than 24 hours (run here directly on the server's
     database): an old key then creates anew, a recent one still replays."""
-    import asyncio
-
-    from kassa.store.database import open_database
-    from kassa.workers.sweeper import IDEMPOTENCY_TTL_SECONDS, Sweeper
-
     old, recent = str(uuid.uuid4()), str(uuid.uuid4())
     first = client.v1.payment_intents.create(params={"amount": 1099, "currency": "usd"},
                                              options={"idempotency_key": old})
@@ -145,7 +145,6 @@ def test_keys_are_forgotten_after_a_day(server, client):
                              {"d": IDEMPOTENCY_TTL_SECONDS + 60, "k": old})
 
             await db.write(age)
-            import time
             return await Sweeper(db, None, None).purge_idempotency_keys(int(time.time()) - IDEMPOTENCY_TTL_SECONDS)
         finally:
             await db.close()
