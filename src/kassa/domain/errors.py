@@ -27,6 +27,12 @@ class IdempotencyError(KassaError):
     type = "idempotency_error"
 
 
+def key_reused(key: str) -> IdempotencyError:
+    return IdempotencyError(
+        "Keys for idempotent requests can only be used with the same parameters they were first used "
+        f"with. Try using a key other than '{key[:60]}' if you meant to execute a different request.")
+
+
 class IdempotencyKeyInUse(KassaError):
     status = 409
     type = "invalid_request_error"

@@ -15,6 +15,14 @@ class Seal(Protocol):
     async def __call__(self, tx: Tx, result: Any, rendered: dict | None = None) -> Any: ...
 
 
+class Replayed(Exception):
+    """A unit of work found a response stored under the request's Idempotency-Key; nothing ran."""
+
+    def __init__(self, row) -> None:
+        super().__init__("stored response")
+        self.row = row
+
+
 @dataclass(slots=True)
 class Caller:
     account_id: str
@@ -25,6 +33,9 @@ class Caller:
     request_id: str | None = None
     idempotency_key: str | None = None
     seal: Seal | None = field(default=None, repr=False)
+    # (key, request fingerprint) of an Idempotency-Key not looked up yet: the next unit of work
+    # looks it up with its first statement and stops with `Replayed` when a response is stored.
+    replay_check: tuple[str, str] | None = None
 
     @property
     def publishable(self) -> bool:

@@ -13,7 +13,7 @@ from ..domain.events import DomainEvent
 from ..domain.ids import new_id
 from ..store import repo
 from ..store.database import Database, Tx
-from .context import Caller
+from .context import Caller, Replayed
 
 API_VERSION = "2026-09-30.endive"
 
@@ -68,7 +68,11 @@ class Runner:
         queued: set[str] = set()
 
         async def unit(tx: Tx):
-            offset, endpoints = await repo.clock_and_endpoints(tx, caller.account_id, caller.livemode)
+            check = caller.replay_check
+            offset, endpoints, stored = await repo.unit_context(tx, caller.account_id, caller.livemode,
+                                                                check[0] if check else None)
+            if stored is not None:
+                raise Replayed(stored)
             now = int(time.time()) + (0 if caller.livemode else offset)
             result, events = await change(tx, now)
             rendered: dict[int, dict] = {}
@@ -83,6 +87,7 @@ class Runner:
             return result
 
         result = await self.db.write(unit)
+        caller.replay_check = None  # looked up: any later unit of the request writes on
         if queued:
             self.on_deliveries(queued)
         return result

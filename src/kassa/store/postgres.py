@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import re
 
 import asyncpg
 
 from .database import StoreUnavailable, UniqueViolation
+from .pg_pool import ConnectionPool, PoolTimeout
 
 # Errors that mean "the server is not there right now", not "the request is wrong".
 _UNAVAILABLE = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError,
-                asyncpg.AdminShutdownError, ConnectionError, OSError, TimeoutError)
+                asyncpg.AdminShutdownError, ConnectionError, OSError, TimeoutError, PoolTimeout)
 
 _NAMED = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
@@ -44,92 +45,192 @@ def _args(names: tuple[str, ...], params) -> list:
     return [params[name] for name in names]
 
 
+_NUMBERED = re.compile(r"\$(\d+)")
+_TARGET = re.compile(r"\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(\w+)", re.IGNORECASE)
+_LOCKING = re.compile(r"\bFOR\s+(UPDATE|NO\s+KEY\s+UPDATE|SHARE|KEY\s+SHARE)\b", re.IGNORECASE)
+MAX_DEFERRED = 32  # statements sent as one; more are sent in several
+
+
+def _plain_read(sql: str) -> bool:
+    """A SELECT that neither writes nor locks: under READ COMMITTED it sees the same whether it runs
+    inside the unit's transaction or before it, so it may run before BEGIN is sent."""
+    return sql.lstrip()[:6].upper() == "SELECT" and _LOCKING.search(sql) is None
+
+
+class _Combined:
+    """Several writes sent as one statement: all but the last as data-modifying ``WITH`` parts.
+    PostgreSQL runs them all or none, in one round trip."""
+
+    cache: dict[tuple[str, ...], str] = {}
+
+    @classmethod
+    def get(cls, texts: tuple[str, ...], counts: tuple[int, ...]) -> str:
+        found = cls.cache.get(texts)
+        if found is None:
+            parts, offset = [], 0
+            for text, count in zip(texts, counts):
+                parts.append(_NUMBERED.sub(lambda m, o=offset: f"${int(m.group(1)) + o}", text))
+                offset += count
+            found = "WITH " + ", ".join(f"w{i} AS ({part})" for i, part in enumerate(parts[:-1])) + " " + parts[-1]
+            if len(cls.cache) < 1_000:
+                cls.cache[texts] = found
+        return found
+
+
 class _PostgresTx:
+    """One unit's statements on one connection. BEGIN is sent only once a statement needs the
+    transaction (a write, a locking read, a read after a deferred write), and writes whose outcome
+    the unit does not need (`add`, inserts through `run_many`) wait and go together: a unit that
+    reads, then writes, costs two round trips, its writes one statement and no BEGIN or COMMIT."""
+
     dialect = "postgresql"
     for_update = " FOR UPDATE"
 
     def __init__(self, connection: asyncpg.Connection):
         self.connection = connection
+        self.begun = False
+        self.wrote = False  # whether a write was sent (until then, a lost connection changed nothing)
+        self._pending: list[tuple[str, int, list]] = []  # (numbered text, parameter count, values)
+        self._pending_tables: dict[str, bool] = {}  # table → whether only INSERTs wait for it
 
-    async def one(self, sql, params=None):
-        text, names = _Translated.get(sql)
-        return await self.connection.fetchrow(text, *_args(names, params))
-
-    async def all(self, sql, params=None):
-        text, names = _Translated.get(sql)
-        return await self.connection.fetch(text, *_args(names, params))
-
-    async def run(self, sql, params=None):
-        text, names = _Translated.get(sql)
+    async def _execute(self, method, text: str, args, *, writing: bool = True):
+        self.wrote = self.wrote or writing
         try:
-            status = await self.connection.execute(text, *_args(names, params))
+            return await method(text, *args)
         except asyncpg.UniqueViolationError as error:
             raise UniqueViolation(str(error)) from error
+
+    async def _ready(self, sql: str) -> None:
+        """Before a statement that runs now: BEGIN unless it is a plain read before any write, and
+        the deferred writes first, so that the statement sees them."""
+        if self._pending or not (self.begun or _plain_read(sql)):
+            await self._begin()
+            await self._send_pending()
+
+    async def _begin(self) -> None:
+        if not self.begun:
+            await self.connection.execute("BEGIN")
+            self.begun = True
+
+    async def _send_pending(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending[:MAX_DEFERRED], self._pending[MAX_DEFERRED:]
+            if len(batch) == 1:
+                text, args = batch[0][0], batch[0][2]
+            else:
+                text = _Combined.get(tuple(item[0] for item in batch), tuple(item[1] for item in batch))
+                args = [value for item in batch for value in item[2]]
+            await self._execute(self.connection.execute, text, args)
+        self._pending_tables.clear()
+
+    async def one(self, sql, params=None):
+        await self._ready(sql)
+        text, names = _Translated.get(sql)
+        return await self._execute(self.connection.fetchrow, text, _args(names, params),
+                                   writing=not _plain_read(sql))
+
+    async def all(self, sql, params=None):
+        await self._ready(sql)
+        text, names = _Translated.get(sql)
+        return await self._execute(self.connection.fetch, text, _args(names, params), writing=not _plain_read(sql))
+
+    async def run(self, sql, params=None):
+        await self._ready(sql)
+        text, names = _Translated.get(sql)
+        status = await self._execute(self.connection.execute, text, _args(names, params))
         tail = status.rsplit(" ", 1)[-1]
         return int(tail) if tail.isdigit() else 0
 
-    async def run_many(self, sql, rows):
+    async def add(self, sql, params=None):
+        """A write whose row count the unit does not need: sent with the next statement that must
+        run, or at commit. Writes to one table wait together only while they are all INSERTs (the
+        parts of one statement cannot see each other's changes)."""
+        target = _TARGET.match(sql)
+        if target is None:
+            await self.run(sql, params)
+            return
+        table, inserting = target.group(2).lower(), target.group(1)[0] in "iI"
+        waiting = self._pending_tables.get(table)
+        if waiting is not None and not (waiting and inserting):
+            await self._begin()
+            await self._send_pending()
         text, names = _Translated.get(sql)
-        try:
-            await self.connection.executemany(text, [_args(names, row) for row in rows])
-        except asyncpg.UniqueViolationError as error:
-            raise UniqueViolation(str(error)) from error
+        self._pending.append((text, len(names), _args(names, params)))
+        self._pending_tables[table] = inserting and self._pending_tables.get(table, True)
+
+    async def run_many(self, sql, rows):
+        target = _TARGET.match(sql)
+        if target is not None and target.group(1)[0] in "iI" and len(rows) <= MAX_DEFERRED:
+            for row in rows:
+                await self.add(sql, row)
+            return
+        await self._ready(sql)
+        text, names = _Translated.get(sql)
+        await self._execute(self.connection.executemany, text, [[_args(names, row) for row in rows]])
+
+    async def commit(self) -> None:
+        """Send what waits and end the transaction: the deferred writes alone need no BEGIN."""
+        if not self.begun and len(self._pending) <= MAX_DEFERRED:
+            await self._send_pending()
+            return
+        await self._begin()
+        await self._send_pending()
+        await self.connection.execute("COMMIT")
+        self.begun = False
+
+    async def rollback(self) -> None:
+        self._pending.clear()
+        self._pending_tables.clear()
+        if self.begun and not self.connection.is_closed():
+            self.begun = False
+            await self.connection.execute("ROLLBACK")
 
 
 class PostgresDatabase:
     dialect = "postgresql"
 
-    def __init__(self, url: str, *, durable: bool = True, min_size: int = 2, max_size: int = 16):
+    def __init__(self, url: str, *, durable: bool = True, max_size: int = 16):
         self.url = url.replace("postgresql+asyncpg://", "postgresql://")
-        self.min_size = min_size
-        self.max_size = max_size
-        self._pool: asyncpg.Pool | None = None
-        self._opening = asyncio.Lock()
-
-    async def pool(self) -> asyncpg.Pool:
-        if self._pool is None:
-            async with self._opening:
-                if self._pool is None:
-                    self._pool = await asyncpg.create_pool(self.url, min_size=self.min_size,
-                                                           max_size=self.max_size)
-        return self._pool
+        self._pool = ConnectionPool(self.url, max_size=max_size)
 
     async def read(self, unit):
         """Reads change nothing, so a read that lost its connection is tried again, once."""
         for attempt in (1, 2):
             try:
-                async with (await self.pool()).acquire(timeout=10) as connection:
+                async with self._connection() as connection:
                     return await unit(_PostgresTx(connection))
             except _UNAVAILABLE as error:
                 if attempt == 2:
                     raise StoreUnavailable(str(error)) from error
 
     async def write(self, unit):
-        """One transaction. A pooled connection found dead at BEGIN (say, after the server
-        restarted) is replaced and the unit started again, since nothing was sent yet; a failure
-        after that is answered as unavailable, and the client's retry (same Idempotency-Key) is safe."""
+        """One transaction. A unit that lost its connection before it sent any write (say, a pooled
+        connection found dead after the server restarted) is run again on a new one; a failure after
+        that is answered as unavailable, and the client's retry (same Idempotency-Key) is safe."""
         for attempt in (1, 2):
+            tx = None
             try:
-                async with (await self.pool()).acquire(timeout=10) as connection:
-                    transaction = connection.transaction()
+                async with self._connection() as connection:
+                    tx = _PostgresTx(connection)
                     try:
-                        await transaction.start()
-                    except _UNAVAILABLE:
-                        if attempt == 1:
-                            continue
-                        raise
-                    try:
-                        result = await unit(_PostgresTx(connection))
+                        result = await unit(tx)
+                        await tx.commit()
                     except BaseException:
-                        if not connection.is_closed():
-                            await transaction.rollback()
+                        await tx.rollback()
                         raise
-                    await transaction.commit()
                     return result
             except _UNAVAILABLE as error:
+                if attempt == 1 and tx is not None and not tx.wrote:
+                    continue
                 raise StoreUnavailable(str(error)) from error
 
+    @contextlib.asynccontextmanager
+    async def _connection(self):
+        connection = await self._pool.acquire()
+        try:
+            yield connection
+        finally:
+            self._pool.release(connection)
+
     async def close(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
+        await self._pool.close()

@@ -74,13 +74,13 @@ def _intent_row(account_id: str, intent: PaymentIntent) -> dict[str, Any]:
 
 
 async def insert_intent(tx: Tx, account_id: str, intent: PaymentIntent) -> None:
-    await tx.run(f"INSERT INTO payment_intents ({_INTENT_COLUMNS}) VALUES "
+    await tx.add(f"INSERT INTO payment_intents ({_INTENT_COLUMNS}) VALUES "
                  "(:id, :account_id, :livemode, :created, :status, :amount, :currency, :customer, "
                  ":metadata, :deadline, :data)", _intent_row(account_id, intent))
 
 
 async def update_intent(tx: Tx, account_id: str, intent: PaymentIntent) -> None:
-    await tx.run("UPDATE payment_intents SET status = :status, amount = :amount, currency = :currency, "
+    await tx.add("UPDATE payment_intents SET status = :status, amount = :amount, currency = :currency, "
                  "customer = :customer, metadata = :metadata, deadline = :deadline, data = :data "
                  "WHERE id = :id AND account_id = :account_id", _intent_row(account_id, intent))
 
@@ -125,8 +125,9 @@ async def get_idempotent(tx: Tx, account_id: str, livemode: bool, key: str):
 
 async def save_idempotent(tx: Tx, account_id: str, livemode: bool, key: str, fingerprint: str,
                           status: int, body: bytes, created: int) -> None:
-    """Store a response for replay; a concurrent twin makes this raise UniqueViolation."""
-    await tx.run("INSERT INTO idempotency_keys (account_id, livemode, key, fingerprint, status, body, created) "
+    """Store a response for replay; a concurrent twin makes the unit raise UniqueViolation (here, or
+    where the backend sends the write)."""
+    await tx.add("INSERT INTO idempotency_keys (account_id, livemode, key, fingerprint, status, body, created) "
                  "VALUES (:a, :l, :k, :f, :s, :b, :c)",
                  {"a": account_id, "l": livemode, "k": key, "f": fingerprint, "s": status,
                   "b": body.decode(), "c": created})
@@ -195,13 +196,13 @@ async def insert_object(tx: Tx, table: str, account_id: str, obj, **columns) -> 
     row = {"id": obj.id, "account_id": account_id, "livemode": obj.livemode, "created": obj.created,
            "data": orjson.dumps(obj).decode(), **columns}
     names = ", ".join(row)
-    await tx.run(f"INSERT INTO {table} ({names}) VALUES ({', '.join(':' + n for n in row)})", row)
+    await tx.add(f"INSERT INTO {table} ({names}) VALUES ({', '.join(':' + n for n in row)})", row)
 
 
 async def update_object(tx: Tx, table: str, account_id: str, obj, **columns) -> None:
     row = {"data": orjson.dumps(obj).decode(), **columns}
     sets = ", ".join(f"{name} = :{name}" for name in row)
-    await tx.run(f"UPDATE {table} SET {sets} WHERE id = :id AND account_id = :account_id",
+    await tx.add(f"UPDATE {table} SET {sets} WHERE id = :id AND account_id = :account_id",
                  {**row, "id": obj.id, "account_id": account_id})
 
 
@@ -227,7 +228,7 @@ async def page_objects(tx: Tx, table: str, cls, account_id: str, livemode: bool,
 # ---- authorizations (redirect attempts) ----------------------------------------------------
 
 async def insert_authorization(tx: Tx, row: dict) -> None:
-    await tx.run("INSERT INTO authorizations (id, token_hash, account_id, livemode, payment_intent, created, "
+    await tx.add("INSERT INTO authorizations (id, token_hash, account_id, livemode, payment_intent, created, "
                  "deadline, return_url, outcome, external_id) VALUES (:id, :token_hash, :account_id, :livemode, "
                  ":payment_intent, :created, :deadline, :return_url, NULL, :external_id)", row)
 
@@ -242,7 +243,7 @@ async def authorization(tx: Tx, authorization_id: str, *, lock: bool = False):
 
 
 async def set_authorization_charge(tx: Tx, authorization_id: str, charge_external_id: str) -> None:
-    await tx.run("UPDATE authorizations SET charge_external_id = :c WHERE id = :id",
+    await tx.add("UPDATE authorizations SET charge_external_id = :c WHERE id = :id",
                  {"c": charge_external_id, "id": authorization_id})
 
 
@@ -299,16 +300,18 @@ async def due_refunds(tx: Tx, now: int, limit: int = 100) -> list[tuple[str, boo
 
 # ---- events and webhooks -------------------------------------------------------------------
 
-async def clock_and_endpoints(tx: Tx, account_id: str, livemode: bool) -> tuple[int, list[tuple[str, list[str]]]]:
-    """The account's test clock offset and its enabled webhook endpoints in this mode, in one
-    statement (every unit of work needs both: one round trip less on PostgreSQL)."""
-    rows = await tx.all("SELECT a.test_clock_offset, e.id, e.data FROM accounts a LEFT JOIN webhook_endpoints e "
-                        "ON e.account_id = a.id AND e.livemode = :l AND e.status = 'enabled' WHERE a.id = :a",
-                        {"a": account_id, "l": livemode})
+async def unit_context(tx: Tx, account_id: str, livemode: bool, idempotency_key: str | None = None):
+    """What every unit of work starts from, in one statement (one round trip on PostgreSQL): the
+    account's test clock offset, its enabled webhook endpoints in this mode, and the response
+    stored under `idempotency_key` (a row with fingerprint, status, body) or None."""
+    rows = await tx.all("SELECT a.test_clock_offset, e.id, e.data, k.fingerprint, k.status, k.body "
+                        "FROM accounts a LEFT JOIN idempotency_keys k ON k.account_id = a.id AND k.livemode = :l "
+                        "AND k.key = :k LEFT JOIN webhook_endpoints e ON e.account_id = a.id AND e.livemode = :l "
+                        "AND e.status = 'enabled' WHERE a.id = :a", {"a": account_id, "l": livemode, "k": idempotency_key})
     if not rows:
-        return 0, []
+        return 0, [], None
     endpoints = [(row["id"], orjson.loads(row["data"])["enabled_events"]) for row in rows if row["id"] is not None]
-    return rows[0]["test_clock_offset"], endpoints
+    return rows[0]["test_clock_offset"], endpoints, (rows[0] if rows[0]["fingerprint"] is not None else None)
 
 
 async def enabled_endpoints(tx: Tx, account_id: str, livemode: bool) -> list[tuple[str, list[str]]]:
@@ -345,7 +348,7 @@ async def page_events(tx: Tx, account_id: str, livemode: bool, *, limit: int, af
 
 
 async def insert_endpoint(tx: Tx, account_id: str, endpoint: dict, secret: str) -> None:
-    await tx.run("INSERT INTO webhook_endpoints (id, account_id, livemode, created, status, secret, data) "
+    await tx.add("INSERT INTO webhook_endpoints (id, account_id, livemode, created, status, secret, data) "
                  "VALUES (:id, :a, :l, :c, :s, :secret, :data)",
                  {"id": endpoint["id"], "a": account_id, "l": endpoint["livemode"], "c": endpoint["created"],
                   "s": endpoint["status"], "secret": secret, "data": _json(endpoint)})
@@ -358,7 +361,7 @@ async def get_endpoint(tx: Tx, account_id: str, livemode: bool, endpoint_id: str
 
 
 async def update_endpoint(tx: Tx, account_id: str, endpoint: dict) -> None:
-    await tx.run("UPDATE webhook_endpoints SET status = :s, data = :data WHERE id = :id AND account_id = :a",
+    await tx.add("UPDATE webhook_endpoints SET status = :s, data = :data WHERE id = :id AND account_id = :a",
                  {"s": endpoint["status"], "data": _json(endpoint), "id": endpoint["id"], "a": account_id})
 
 

@@ -38,6 +38,9 @@ class _SqliteTx:
                 raise UniqueViolation(str(error)) from error
             raise
 
+    async def add(self, sql, params=None):
+        await self.run(sql, params)
+
     async def run_many(self, sql, rows):
         self.connection.executemany(sql, rows)
 

@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from ..domain.errors import AuthenticationError, InvalidRequest, KassaError
 from ..domain.ids import random_base62
-from ..services.context import Caller
+from ..services.context import Caller, Replayed
 from ..store import repo
 from ..store.database import Database, StoreUnavailable, Tx, UniqueViolation
 from . import auth, idempotency
@@ -63,6 +63,11 @@ def json_response(body: bytes, status: int, request_id: str, extra: dict[str, st
     return Response(body, status, headers=headers, media_type=JSON)
 
 
+def _replayed(replay: idempotency.Replay, request_id: str) -> Response:
+    return json_response(replay.body, replay.status, request_id,
+                         {"Idempotent-Replayed": "true", "Original-Request": "stored"})
+
+
 def error_response(error: KassaError, request_id: str) -> Response:
     headers = {"WWW-Authenticate": 'Bearer realm="kassa"'} if isinstance(error, AuthenticationError) else None
     return json_response(orjson.dumps(error_body(error, request_id)), error.status, request_id, headers)
@@ -101,8 +106,12 @@ class Api:
             body = await expand(tx, call.caller, body, call.expand)
         return body
 
-    def endpoint(self, handler: Callable[[Call], Awaitable[Any]], *, publishable: bool = False):
-        """Wrap `handler`; `publishable` lets a publishable key in (the handler checks the secret)."""
+    def endpoint(self, handler: Callable[[Call], Awaitable[Any]], *, publishable: bool = False,
+                 replay_in_unit: Callable[[Call], bool] | None = None):
+        """Wrap `handler`; `publishable` lets a publishable key in (the handler checks the secret).
+        `replay_in_unit(call)` says that the handler starts with its unit of work, before anything
+        that a replay must not repeat or could answer differently: the unit then looks up the
+        Idempotency-Key with its first statement, instead of a read of its own before."""
 
         async def run(request: Request) -> Response:
             request_id = "req_" + random_base62(14)
@@ -124,11 +133,13 @@ class Api:
                     if key is not None:
                         key = idempotency.check_key(key)
                         print_ = idempotency.fingerprint(request.method, request.scope["path"], pairs)
-                        replay = await idempotency.find_replay(self.db, record.account_id, record.livemode,
-                                                               key, print_)
-                        if replay is not None:
-                            return json_response(replay.body, replay.status, request_id,
-                                                 {"Idempotent-Replayed": "true", "Original-Request": "stored"})
+                        if replay_in_unit is not None and replay_in_unit(call):
+                            caller.replay_check = (key, print_)
+                        else:
+                            replay = await idempotency.find_replay(self.db, record.account_id, record.livemode,
+                                                                   key, print_)
+                            if replay is not None:
+                                return _replayed(replay, request_id)
                         scope = (record.account_id, record.livemode, key)
                         self.in_flight.claim(scope)
                         caller.idempotency_key = key
@@ -136,6 +147,8 @@ class Api:
                 call.expand = check_paths(params.expand())
                 try:
                     result = await handler(call)
+                except Replayed as found:
+                    return _replayed(idempotency.stored_replay(found.row, key, print_), request_id)
                 except UniqueViolation:
                     if scope is None:
                         raise

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from ..domain.errors import IdempotencyError, IdempotencyKeyInUse, InvalidRequest
+from ..domain.errors import IdempotencyKeyInUse, InvalidRequest, key_reused
 from ..store import repo
 from ..store.database import Database
 
@@ -65,10 +65,12 @@ async def find_replay(db: Database, account_id: str, livemode: bool, key: str, p
     row = await db.read(read)
     if row is None:
         return None
+    return stored_replay(row, key, print_)
+
+
+def stored_replay(row, key: str, print_: str) -> Replay:
+    """The replay of a stored response; a different request under its key is an error."""
     if row["fingerprint"] != print_:
-        raise IdempotencyError(
-            "Keys for idempotent requests can only be used with the same parameters they were first used "
-            f"with. Try using a key other than '{key[:60]}' if you meant to execute a different request.",
-            )
+        raise key_reused(key)
     body = row["body"]
     return Replay(row["status"], body.encode() if isinstance(body, str) else body)

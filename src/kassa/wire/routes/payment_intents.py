@@ -185,6 +185,12 @@ def confirm_command(params: Params) -> pi.Confirm:
     return command
 
 
+def _creates_first(call: Call) -> bool:
+    """A create starts with its unit of work, except a live one that confirms at once (its
+    Amazon Pay account is looked up first): see `Api.endpoint`."""
+    return not (call.caller.livemode and call.params.data.get("confirm") not in (None, "", "false"))
+
+
 def routes(api: Api, service: PaymentIntents, public_url: str | None = None):
     def base_url(call: Call) -> str:
         return public_url or str(call.request.base_url).rstrip("/")
@@ -273,7 +279,7 @@ def routes(api: Api, service: PaymentIntents, public_url: str | None = None):
                 "next_page": next_page, "url": "/v1/payment_intents/search"}
 
     return [
-        ("/v1/payment_intents", "POST", api.endpoint(create)),
+        ("/v1/payment_intents", "POST", api.endpoint(create, replay_in_unit=_creates_first)),
         ("/v1/payment_intents", "GET", api.endpoint(list_)),
         ("/v1/payment_intents/search", "GET", api.endpoint(search_)),
         ("/v1/payment_intents/{intent}", "GET", api.endpoint(retrieve, publishable=True)),

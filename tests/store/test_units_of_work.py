@@ -1,0 +1,219 @@
+"""Units of work on both backends: all or nothing, reads see the unit's own writes, and on
+PostgreSQL the deferred writes (`tx.add`) behave as if each had run where it was called."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from kassa.store.database import StoreUnavailable, UniqueViolation, open_database
+from support import fresh_database
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request, tmp_path) -> str:
+    return fresh_database(request.param, tmp_path)
+
+
+def run(url: str, *units):
+    """Run each unit as one write on a new connection to `url`; the results, or the exceptions."""
+
+    async def go():
+        db = open_database(url)
+        try:
+            async def schema(tx):
+                await tx.run("CREATE TABLE items (id TEXT PRIMARY KEY, n INTEGER NOT NULL)")
+                await tx.run("CREATE TABLE notes (item TEXT NOT NULL, text TEXT NOT NULL)")
+
+            await db.write(schema)
+            outcomes = []
+            for unit in units:
+                try:
+                    outcomes.append(await db.write(unit))
+                except Exception as error:  # noqa: BLE001 - returned for the test to check
+                    outcomes.append(error)
+
+            async def everything(tx):
+                items = {row["id"]: row["n"] for row in await tx.all("SELECT id, n FROM items")}
+                notes = sorted((row["item"], row["text"]) for row in await tx.all("SELECT item, text FROM notes"))
+                return items, notes
+
+            return outcomes, await db.read(everything)
+        finally:
+            await db.close()
+
+    return asyncio.run(go())
+
+
+def test_adds_commit_together_and_reads_see_them(url):
+    async def unit(tx):
+        await tx.add("INSERT INTO items (id, n) VALUES (:id, :n)", {"id": "a", "n": 1})
+        await tx.run_many("INSERT INTO notes (item, text) VALUES (:item, :text)",
+                          [{"item": "a", "text": "one"}, {"item": "a", "text": "two"}])
+        seen = await tx.one("SELECT n FROM items WHERE id = :id", {"id": "a"})
+        await tx.add("UPDATE items SET n = n + 1 WHERE id = :id", {"id": "a"})
+        await tx.add("UPDATE items SET n = n + 10 WHERE id = :id", {"id": "a"})  # same row again
+        await tx.add("INSERT INTO items (id, n) VALUES (:id, :n)", {"id": "b", "n": 5})
+        return seen["n"]
+
+    (seen,), (items, notes) = run(url, unit)
+    assert seen == 1
+    assert items == {"a": 12, "b": 5}
+    assert notes == [("a", "one"), ("a", "two")]
+
+
+def test_a_failing_unit_leaves_nothing(url):
+    async def first(tx):
+        await tx.add("INSERT INTO items (id, n) VALUES (:id, :n)", {"id": "a", "n": 1})
+
+    async def fails_late(tx):
+        await tx.add("INSERT INTO notes (item, text) VALUES (:item, :text)", {"item": "a", "text": "lost"})
+        await tx.add("UPDATE items SET n = 2 WHERE id = :id", {"id": "a"})
+        raise ValueError("the unit's own failure")
+
+    async def breaks_a_key(tx):
+        await tx.add("INSERT INTO notes (item, text) VALUES (:item, :text)", {"item": "a", "text": "lost too"})
+        await tx.add("INSERT INTO items (id, n) VALUES (:id, :n)", {"id": "a", "n": 3})  # taken
+
+    async def breaks_a_key_after_a_lock(tx):
+        await tx.one("SELECT n FROM items WHERE id = :id" + tx.for_update, {"id": "a"})
+        await tx.add("UPDATE items SET n = 4 WHERE id = :id", {"id": "a"})
+        await tx.add("INSERT INTO items (id, n) VALUES (:id, :n)", {"id": "a", "n": 5})
+
+    outcomes, (items, notes) = run(url, first, fails_late, breaks_a_key, breaks_a_key_after_a_lock)
+    assert outcomes[0] is None
+    assert isinstance(outcomes[1], ValueError)
+    assert isinstance(outcomes[2], UniqueViolation)
+    assert isinstance(outcomes[3], UniqueViolation)
+    assert items == {"a": 1} and notes == []
+
+
+def test_run_counts_rows_after_deferred_writes(url):
+    async def unit(tx):
+        await tx.add("INSERT INTO items (id, n) VALUES (:id, :n)", {"id": "a", "n": 1})
+        await tx.add("INSERT INTO items (id, n) VALUES (:id, :n)", {"id": "b", "n": 1})
+        return await tx.run("UPDATE items SET n = 7 WHERE n = 1")
+
+    (count,), (items, _) = run(url, unit)
+    assert count == 2 and items == {"a": 7, "b": 7}
+
+
+def test_many_deferred_writes_in_one_unit(url):
+    async def unit(tx):
+        for i in range(100):
+            await tx.add("INSERT INTO items (id, n) VALUES (:id, :n)", {"id": f"i{i:03}", "n": i})
+        await tx.run_many("INSERT INTO notes (item, text) VALUES (:item, :text)",
+                          [{"item": f"i{i:03}", "text": "x"} for i in range(50)])
+
+    async def one_too_many(tx):
+        for i in range(100, 140):
+            await tx.add("INSERT INTO items (id, n) VALUES (:id, :n)", {"id": f"i{i:03}", "n": i})
+        await tx.add("INSERT INTO items (id, n) VALUES (:id, :n)", {"id": "i000", "n": 0})  # taken
+
+    outcomes, (items, notes) = run(url, unit, one_too_many)
+    assert outcomes[0] is None and isinstance(outcomes[1], UniqueViolation)
+    assert len(items) == 100 and sum(items.values()) == sum(range(100)) and len(notes) == 50
+
+
+def test_postgres_unit_with_only_deferred_writes_takes_one_statement(tmp_path):
+    """What makes creates fast on PostgreSQL: a read, then the writes as one statement, and no
+    BEGIN or COMMIT; a locking read does open a transaction."""
+    url = fresh_database("postgresql", tmp_path)
+
+    async def go():
+        db = open_database(url)
+        sent: list[str] = []
+        try:
+            async def schema(tx):
+                await tx.run("CREATE TABLE items (id TEXT PRIMARY KEY, n INTEGER NOT NULL)")
+
+            await db.write(schema)
+
+            async def reads_then_inserts(tx):
+                await tx.all("SELECT id FROM items")
+                await tx.add("INSERT INTO items (id, n) VALUES (:id, :n)", {"id": "a", "n": 1})
+                await tx.run_many("INSERT INTO items (id, n) VALUES (:id, :n)", [{"id": "b", "n": 2}])
+
+            await db.write(_traced(reads_then_inserts, sent))
+            quick = list(sent)
+            sent.clear()
+
+            async def locks_then_updates(tx):
+                await tx.one("SELECT n FROM items WHERE id = :id" + tx.for_update, {"id": "a"})
+                await tx.add("UPDATE items SET n = 9 WHERE id = :id", {"id": "a"})
+
+            await db.write(_traced(locks_then_updates, sent))
+            return quick, list(sent)
+        finally:
+            await db.close()
+
+    quick, locked = asyncio.run(go())
+    assert quick == ["SELECT", "WITH"]
+    assert locked == ["BEGIN", "SELECT", "UPDATE", "COMMIT"]
+
+
+def _traced(unit, sent: list[str]):
+    """`unit`, with the first word of every statement its connection sends appended to `sent`."""
+
+    async def traced_unit(tx):
+        connection = tx.connection
+
+        class Tracing:
+            def __getattr__(self, name):
+                method = getattr(connection, name)
+                if name not in ("execute", "fetch", "fetchrow", "executemany"):
+                    return method
+
+                async def traced(query, *args, **kwargs):
+                    sent.append(query.split()[0].upper())
+                    return await method(query, *args, **kwargs)
+
+                return traced
+
+        tx.connection = Tracing()
+        return await unit(tx)
+
+    return traced_unit
+
+
+def test_postgres_lost_connection_before_any_write_is_retried(tmp_path):
+    """A pooled connection that died (the server restarted) fails the unit's first read; nothing
+    was written, so the unit runs again on a new connection. After a write, it is unavailable."""
+    url = fresh_database("postgresql", tmp_path)
+
+    async def go():
+        db = open_database(url)
+        try:
+            async def schema(tx):
+                await tx.run("CREATE TABLE items (id TEXT PRIMARY KEY, n INTEGER NOT NULL)")
+
+            await db.write(schema)
+            calls = []
+
+            async def unit(tx):
+                calls.append(1)
+                if len(calls) == 1:
+                    tx.connection.terminate()
+                await tx.all("SELECT id FROM items")
+                await tx.add("INSERT INTO items (id, n) VALUES (:id, :n)", {"id": f"x{len(calls)}", "n": 1})
+
+            await db.write(unit)
+
+            async def dies_after_writing(tx):
+                await tx.run("INSERT INTO items (id, n) VALUES ('y', 1)")
+                tx.connection.terminate()
+                await tx.all("SELECT id FROM items")
+
+            with pytest.raises(StoreUnavailable):
+                await db.write(dies_after_writing)
+
+            async def ids(tx):
+                return sorted(row["id"] for row in await tx.all("SELECT id FROM items"))
+
+            return len(calls), await db.read(ids)
+        finally:
+            await db.close()
+
+    calls, ids = asyncio.run(go())
+    assert calls == 2 and ids == ["x2"]
