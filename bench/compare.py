@@ -10,6 +10,8 @@ against:
 - kassa on PostgreSQL, one process;
 - kassa on PostgreSQL, two processes: two `kassa serve` on two ports over one database, driven by
   two wrk at once with half the connections each (rates added);
+- the bare PostgreSQL baseline (bench/baseline_pg_app.py: one row per create, no Stripe semantics),
+  one and two processes, so that the PostgreSQL rows can be read against what the machine does;
 - localstripe, installed by this script into a throwaway virtual environment.
 
 each with 1,000 and 100,000 stored intents (localstripe: 1,000 and 3,000, see below), plus kassa
@@ -358,6 +360,32 @@ def kassa_postgres(stored: int, count: int, workdir: Path, args) -> Row:
         drop_database(args.postgres, name)
 
 
+def baseline_postgres(count: int, workdir: Path, args) -> Row:
+    """The bare PostgreSQL baseline (bench/baseline_pg_app.py) in `count` processes on a database of
+    its own: what the machine does with PostgreSQL and no Stripe semantics."""
+    name = create_database(args.postgres)
+    processes, urls = [], []
+    try:
+        database = _with_database(args.postgres, name)
+        for _ in range(count):
+            port = free_port()
+            log = workdir / f"baseline-{port}.log"
+            with log.open("wb") as out:
+                process = subprocess.Popen([sys.executable, str(Path(__file__).with_name("baseline_pg_app.py")),
+                                            str(port), database], stdout=out, stderr=subprocess.STDOUT)
+            _PROCESSES.append(process)
+            processes.append(process)
+            url = f"http://127.0.0.1:{port}"
+            _wait_http(url, "/healthz", process, log)
+            urls.append(url)
+        label = f"baseline PostgreSQL, {count} process{'es' if count > 1 else ''}"
+        return measure(label, 0, urls, processes, ["pi_fixed"], workdir, args)
+    finally:
+        for process in processes:
+            stop(process)
+        drop_database(args.postgres, name)
+
+
 def localstripe_row(found: Localstripe, stored: int, workdir: Path, args, note: str = "") -> Row:
     process, url = start_localstripe(found, workdir)
     try:
@@ -392,6 +420,8 @@ def print_report(rows: list[Row], skipped: list[str], sizes: dict, args, localst
     print("\nstored: intents in the store when the creates start (each create run adds its own).")
     print("kassa PostgreSQL, 2 processes: two `kassa serve` on two ports over one database, two wrk at once "
           f"with {args.connections // 2} connections each; rates added, p50/p99 the higher of the two.")
+    print("baseline PostgreSQL: bench/baseline_pg_app.py, a bare Starlette handler inserting one row per "
+          "create (one autocommit statement) and reading one row per retrieve, through asyncpg's pool.")
     print("RSS: VmRSS from /proc/<pid>/status after the retrieves, before the server is stopped.")
     if localstripe:
         print(f"localstripe {localstripe.version}: in memory, and it pickles its whole store to disk on every "
@@ -427,6 +457,10 @@ def print_report(rows: list[Row], skipped: list[str], sizes: dict, args, localst
         if two:
             print(f"  kassa PostgreSQL, 2 processes, creates/s with {stored:,} stored: {two:,.0f}   "
                   f"target >= 2,000: {'met' if two >= 2000 else 'NOT met'}")
+            bare = rate("baseline PostgreSQL, 2 processes", 0)
+            if bare:
+                print(f"    (the bare baseline, 2 processes, in the same run: {bare:,.0f}/s; kassa does "
+                      f"{100 * two / bare:.0f}% of it)")
         else:
             print(f"  kassa PostgreSQL, 2 processes, creates/s with {stored:,} stored: not measured (see skipped)")
     kassa_memory = [m for row in rows if row.server.startswith("kassa") for m in row.memory]
@@ -498,6 +532,8 @@ def main() -> int:
                     for stored in (sizes["small"], sizes["large"]):
                         attempt(f"kassa PostgreSQL, {count} processes, with {stored:,} stored",
                                 lambda stored=stored, count=count: kassa_postgres(stored, count, workdir, args))
+                    attempt(f"baseline PostgreSQL, {count} processes",
+                            lambda count=count: baseline_postgres(count, workdir, args))
 
             print("localstripe: installing into a throwaway virtual environment ...", flush=True)
             try:

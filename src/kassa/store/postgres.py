@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 
 import asyncpg
@@ -51,10 +52,18 @@ _LOCKING = re.compile(r"\bFOR\s+(UPDATE|NO\s+KEY\s+UPDATE|SHARE|KEY\s+SHARE)\b",
 MAX_DEFERRED = 32  # statements sent as one; more are sent in several
 
 
+@functools.lru_cache(maxsize=4096)
 def _plain_read(sql: str) -> bool:
     """A SELECT that neither writes nor locks: under READ COMMITTED it sees the same whether it runs
     inside the unit's transaction or before it, so it may run before BEGIN is sent."""
     return sql.lstrip()[:6].upper() == "SELECT" and _LOCKING.search(sql) is None
+
+
+@functools.lru_cache(maxsize=4096)
+def _target(sql: str) -> tuple[str, bool] | None:
+    """The table a write changes, and whether it is an INSERT; None for any other statement."""
+    found = _TARGET.match(sql)
+    return (found.group(2).lower(), found.group(1)[0] in "iI") if found else None
 
 
 class _Combined:
@@ -145,11 +154,11 @@ class _PostgresTx:
         """A write whose row count the unit does not need: sent with the next statement that must
         run, or at commit. Writes to one table wait together only while they are all INSERTs (the
         parts of one statement cannot see each other's changes)."""
-        target = _TARGET.match(sql)
+        target = _target(sql)
         if target is None:
             await self.run(sql, params)
             return
-        table, inserting = target.group(2).lower(), target.group(1)[0] in "iI"
+        table, inserting = target
         waiting = self._pending_tables.get(table)
         if waiting is not None and not (waiting and inserting):
             await self._begin()
@@ -159,8 +168,8 @@ class _PostgresTx:
         self._pending_tables[table] = inserting and self._pending_tables.get(table, True)
 
     async def run_many(self, sql, rows):
-        target = _TARGET.match(sql)
-        if target is not None and target.group(1)[0] in "iI" and len(rows) <= MAX_DEFERRED:
+        target = _target(sql)
+        if target is not None and target[1] and len(rows) <= MAX_DEFERRED:
             for row in rows:
                 await self.add(sql, row)
             return
