@@ -128,6 +128,49 @@ def test_every_kind_of_write_is_replayed(server):
     assert moved[1].headers.get("idempotent-replayed") == "true"
 
 
+def test_each_step_of_an_intent_is_replayed_after_it_moved_on(server, client):
+    """Confirm, capture, update and cancel under a used key answer the stored response, even once
+    the intent's state would refuse the step now; the same key with other parameters is refused."""
+    from amazon_pay_helpers import press
+
+    def post(path: str, data: dict, key: str) -> httpx.Response:
+        return httpx.post(server.url + path, data=data, auth=(server.secret_key, ""),
+                          headers={"Idempotency-Key": key})
+
+    intent = client.v1.payment_intents.create(params={"amount": 1099, "currency": "usd",
+                                                      "capture_method": "manual"})
+    confirm = {"payment_method_data[type]": "amazon_pay", "return_url": "https://shop.example/done"}
+    key = str(uuid.uuid4())
+    first = post(f"/v1/payment_intents/{intent.id}/confirm", confirm, key)
+    assert first.status_code == 200 and first.json()["status"] == "requires_action"
+    press(first.json()["next_action"]["redirect_to_url"]["url"], "authorize")
+    again = post(f"/v1/payment_intents/{intent.id}/confirm", confirm, key)  # requires_capture now
+    assert again.status_code == 200 and again.headers.get("idempotent-replayed") == "true"
+    assert again.json() == first.json()
+    fresh_key = post(f"/v1/payment_intents/{intent.id}/confirm", confirm, str(uuid.uuid4()))
+    assert fresh_key.status_code == 400  # a confirm in requires_capture is refused
+    other = post(f"/v1/payment_intents/{intent.id}/confirm", {**confirm, "return_url": "https://shop.example/x"}, key)
+    assert other.status_code == 400 and other.json()["error"]["type"] == "idempotency_error"
+
+    key = str(uuid.uuid4())
+    captured = post(f"/v1/payment_intents/{intent.id}/capture", {"amount_to_capture": "500"}, key)
+    assert captured.status_code == 200 and captured.json()["amount_received"] == 500
+    twice = post(f"/v1/payment_intents/{intent.id}/capture", {"amount_to_capture": "500"}, key)
+    assert twice.headers.get("idempotent-replayed") == "true" and twice.json() == captured.json()
+    assert client.v1.charges.list(params={"payment_intent": intent.id}).data[0].amount_captured == 500
+
+    open_intent = client.v1.payment_intents.create(params={"amount": 2000, "currency": "usd"})
+    key = str(uuid.uuid4())
+    updated = post(f"/v1/payment_intents/{open_intent.id}", {"amount": "3000"}, key)
+    assert updated.status_code == 200 and updated.json()["amount"] == 3000
+    canceled = post(f"/v1/payment_intents/{open_intent.id}/cancel", {}, str(uuid.uuid4()))
+    assert canceled.json()["status"] == "canceled"
+    replayed = post(f"/v1/payment_intents/{open_intent.id}", {"amount": "3000"}, key)  # canceled now
+    assert replayed.headers.get("idempotent-replayed") == "true" and replayed.json() == updated.json()
+    refused = post(f"/v1/payment_intents/{open_intent.id}", {"amount": "3000"}, str(uuid.uuid4()))
+    assert refused.status_code == 400  # so the replay above was the stored answer, not a new update
+
+
 def test_keys_are_forgotten_after_a_day(server, client):
     """The sweep forgets stored responses older than 24 hours (run here directly on the server's
     database): an old key then creates anew, a recent one still replays."""

@@ -191,6 +191,12 @@ def _creates_first(call: Call) -> bool:
     return not (call.caller.livemode and call.params.data.get("confirm") not in (None, "", "false"))
 
 
+def _test_mode(call: Call) -> bool:
+    """Update, confirm, capture and cancel start with their unit of work in test mode; in live mode
+    Amazon Pay is called first (see `Api.endpoint`)."""
+    return not call.caller.livemode
+
+
 def routes(api: Api, service: PaymentIntents, public_url: str | None = None):
     def base_url(call: Call) -> str:
         return public_url or str(call.request.base_url).rstrip("/")
@@ -283,10 +289,11 @@ def routes(api: Api, service: PaymentIntents, public_url: str | None = None):
         ("/v1/payment_intents", "GET", api.endpoint(list_)),
         ("/v1/payment_intents/search", "GET", api.endpoint(search_)),
         ("/v1/payment_intents/{intent}", "GET", api.endpoint(retrieve, publishable=True)),
-        ("/v1/payment_intents/{intent}", "POST", api.endpoint(update)),
-        ("/v1/payment_intents/{intent}/cancel", "POST", api.endpoint(cancel)),
-        ("/v1/payment_intents/{intent}/confirm", "POST", api.endpoint(confirm, publishable=True)),
-        ("/v1/payment_intents/{intent}/capture", "POST", api.endpoint(capture)),
+        ("/v1/payment_intents/{intent}", "POST", api.endpoint(update, replay_in_unit=_test_mode)),
+        ("/v1/payment_intents/{intent}/cancel", "POST", api.endpoint(cancel, replay_in_unit=_test_mode)),
+        ("/v1/payment_intents/{intent}/confirm", "POST",
+         api.endpoint(confirm, publishable=True, replay_in_unit=_test_mode)),
+        ("/v1/payment_intents/{intent}/capture", "POST", api.endpoint(capture, replay_in_unit=_test_mode)),
     ]
 
 
