@@ -131,7 +131,7 @@ def create_app(settings: Settings | None = None) -> ApiRouter:
     """The kassa ASGI app (a factory, so that each worker process builds its own): the API's own
     router in front, the Starlette app (pages, scripts, lifespan) behind it."""
     settings = settings or Settings.from_env()
-    db = open_database(settings.database_url, durable=settings.durable)
+    db = open_database(settings.database_url, durable=settings.durable, pool_size=settings.database_pool_size)
     services = Services(db, settings)
 
     @contextlib.asynccontextmanager

@@ -68,7 +68,10 @@ def prepare(database: str | None, secret_key: str | None, publishable_key: str |
     _set_env("KASSA_DATABASE_URL", database)
     _set_env("KASSA_SECRET_KEY", secret_key)
     _set_env("KASSA_PUBLISHABLE_KEY", publishable_key)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
     account_id, created = with_database(None, lambda db: account_service.default_account(
         db, secret=settings.secret_key, publishable=settings.publishable_key))
     if created is not None:

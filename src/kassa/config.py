@@ -19,8 +19,9 @@ class Settings:
     webhook_retry_base: float = 60.0  # seconds before the first retry; doubles each time
     webhook_timeout: float = 10.0
     amazon_pay_api_base: str | None = None  # instead of Amazon's regional host (a proxy, a local double)
-    sns_certificate_dir: str | None = None
-    amazon_pay_poll_seconds: int = 60  # how often a pending live authorization or refund is asked about  # SNS signing certificates kept on disk instead of fetched
+    sns_certificate_dir: str | None = None  # SNS signing certificates kept on disk instead of fetched
+    amazon_pay_poll_seconds: int = 60  # how often a pending live authorization or refund is asked about
+    database_pool_size: int = 8  # PostgreSQL connections per process
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -35,4 +36,12 @@ class Settings:
             amazon_pay_api_base=os.environ.get("KASSA_AMAZON_PAY_API_BASE") or None,
             sns_certificate_dir=os.environ.get("KASSA_AMAZON_PAY_SNS_CERTIFICATES") or None,
             amazon_pay_poll_seconds=max(1, int(os.environ.get("KASSA_AMAZON_PAY_POLL_SECONDS", "60"))),
+            database_pool_size=_count("KASSA_DATABASE_POOL_SIZE", 8),
         )
+
+
+def _count(name: str, default: int) -> int:
+    raw = os.environ.get(name) or str(default)
+    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+        raise ValueError(f"{name} must be a whole number from 1 to 1000, not {raw!r}")
+    return int(raw)

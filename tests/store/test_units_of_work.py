@@ -116,9 +116,10 @@ def test_many_deferred_writes_in_one_unit(url):
     assert len(items) == 100 and sum(items.values()) == sum(range(100)) and len(notes) == 50
 
 
-def test_postgres_unit_with_only_deferred_writes_takes_one_statement(tmp_path):
-    """What makes creates fast on PostgreSQL: a read, then the writes as one statement, and no
-    BEGIN or COMMIT; a locking read does open a transaction."""
+def test_postgres_unit_that_only_inserts_opens_no_transaction(tmp_path):
+    """What makes creates fast on PostgreSQL: the unit's connection sends its read and nothing else
+    (its rows go with the group commit, no BEGIN or COMMIT); a locking read does open a transaction,
+    and then its writes go as one statement before COMMIT."""
     url = fresh_database("postgresql", tmp_path)
 
     async def go():
@@ -144,13 +145,61 @@ def test_postgres_unit_with_only_deferred_writes_takes_one_statement(tmp_path):
                 await tx.add("UPDATE items SET n = 9 WHERE id = :id", {"id": "a"})
 
             await db.write(_traced(locks_then_updates, sent))
-            return quick, list(sent)
+
+            async def rows(tx):
+                return {row["id"]: row["n"] for row in await tx.all("SELECT id, n FROM items")}
+
+            return quick, list(sent), await db.read(rows)
         finally:
             await db.close()
 
-    quick, locked = asyncio.run(go())
-    assert quick == ["SELECT", "WITH"]
+    quick, locked, rows = asyncio.run(go())
+    assert quick == ["SELECT"]
     assert locked == ["BEGIN", "SELECT", "UPDATE", "COMMIT"]
+    assert rows == {"a": 9, "b": 2}
+
+
+def test_postgres_group_commit_fails_only_the_unit_at_fault(tmp_path):
+    """Many units that only insert, finishing at once, commit together; one that breaks a unique
+    key fails alone and the others' rows are all there."""
+    url = fresh_database("postgresql", tmp_path)
+
+    async def go():
+        db = open_database(url)
+        try:
+            async def schema(tx):
+                await tx.run("CREATE TABLE items (id TEXT PRIMARY KEY, n INTEGER NOT NULL)")
+                await tx.run("CREATE TABLE notes (item TEXT NOT NULL, text TEXT NOT NULL)")
+                await tx.run("INSERT INTO items (id, n) VALUES ('taken', 0)")
+
+            await db.write(schema)
+
+            def inserting(item: str):
+                async def unit(tx):
+                    await tx.all("SELECT id FROM items WHERE id = :id", {"id": item})
+                    await tx.add("INSERT INTO items (id, n) VALUES (:id, :n)", {"id": item, "n": 1})
+                    await tx.add("INSERT INTO notes (item, text) VALUES (:item, :text)", {"item": item, "text": "x"})
+                    return item
+                return unit
+
+            names = [f"i{n}" for n in range(40)]
+            names.insert(17, "taken")
+            outcomes = await asyncio.gather(*(db.write(inserting(name)) for name in names), return_exceptions=True)
+
+            async def everything(tx):
+                return (sorted(row["id"] for row in await tx.all("SELECT id FROM items")),
+                        sorted(row["item"] for row in await tx.all("SELECT item FROM notes")))
+
+            assert db.group_commit.units > db.group_commit.groups + 1, "no group held two units or more"
+            return outcomes, await db.read(everything)
+        finally:
+            await db.close()
+
+    outcomes, (items, notes) = asyncio.run(go())
+    assert isinstance(outcomes[17], UniqueViolation)
+    assert [o for i, o in enumerate(outcomes) if i != 17] == [f"i{n}" for n in range(40)]
+    assert items == sorted(["taken"] + [f"i{n}" for n in range(40)])
+    assert notes == sorted(f"i{n}" for n in range(40))
 
 
 def _traced(unit, sent: list[str]):

@@ -47,11 +47,12 @@ class StoreUnavailable(Exception):
     Nothing was acknowledged; the request may be retried (with its Idempotency-Key)."""
 
 
-def open_database(url: str, **options) -> Database:
-    """The backend for a database URL: ``sqlite:///path`` or ``postgresql://…``."""
+def open_database(url: str, *, pool_size: int | None = None, **options) -> Database:
+    """The backend for a database URL: ``sqlite:///path`` or ``postgresql://…`` (with at most
+    `pool_size` connections)."""
     if url.startswith(("postgresql://", "postgres://")):
         from .postgres import PostgresDatabase
-        return PostgresDatabase(url, **options)
+        return PostgresDatabase(url, **options, **({"max_size": pool_size} if pool_size else {}))
     if url.startswith("sqlite:///"):
         from .sqlite import SqliteDatabase
         return SqliteDatabase(url.removeprefix("sqlite:///"), **options)

@@ -1,7 +1,10 @@
-"""PostgreSQL backend on an asyncpg pool: one transaction per unit of work, row locks with FOR UPDATE."""
+"""PostgreSQL backend on asyncpg: one transaction per unit of work, row locks with FOR UPDATE,
+few round trips (deferred writes, see `_PostgresTx`), and units that only insert committed in groups
+(see `GroupCommit`)."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import re
@@ -9,6 +12,7 @@ import re
 import asyncpg
 
 from .database import StoreUnavailable, UniqueViolation
+from .pg_batch import Write, combine
 from .pg_pool import ConnectionPool, PoolTimeout
 
 # Errors that mean "the server is not there right now", not "the request is wrong".
@@ -46,7 +50,6 @@ def _args(names: tuple[str, ...], params) -> list:
     return [params[name] for name in names]
 
 
-_NUMBERED = re.compile(r"\$(\d+)")
 _TARGET = re.compile(r"\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(\w+)", re.IGNORECASE)
 _LOCKING = re.compile(r"\bFOR\s+(UPDATE|NO\s+KEY\s+UPDATE|SHARE|KEY\s+SHARE)\b", re.IGNORECASE)
 MAX_DEFERRED = 32  # statements sent as one; more are sent in several
@@ -64,26 +67,6 @@ def _target(sql: str) -> tuple[str, bool] | None:
     """The table a write changes, and whether it is an INSERT; None for any other statement."""
     found = _TARGET.match(sql)
     return (found.group(2).lower(), found.group(1)[0] in "iI") if found else None
-
-
-class _Combined:
-    """Several writes sent as one statement: all but the last as data-modifying ``WITH`` parts.
-    PostgreSQL runs them all or none, in one round trip."""
-
-    cache: dict[tuple[str, ...], str] = {}
-
-    @classmethod
-    def get(cls, texts: tuple[str, ...], counts: tuple[int, ...]) -> str:
-        found = cls.cache.get(texts)
-        if found is None:
-            parts, offset = [], 0
-            for text, count in zip(texts, counts):
-                parts.append(_NUMBERED.sub(lambda m, o=offset: f"${int(m.group(1)) + o}", text))
-                offset += count
-            found = "WITH " + ", ".join(f"w{i} AS ({part})" for i, part in enumerate(parts[:-1])) + " " + parts[-1]
-            if len(cls.cache) < 1_000:
-                cls.cache[texts] = found
-        return found
 
 
 class _PostgresTx:
@@ -124,12 +107,7 @@ class _PostgresTx:
     async def _send_pending(self) -> None:
         while self._pending:
             batch, self._pending = self._pending[:MAX_DEFERRED], self._pending[MAX_DEFERRED:]
-            if len(batch) == 1:
-                text, args = batch[0][0], batch[0][2]
-            else:
-                text = _Combined.get(tuple(item[0] for item in batch), tuple(item[1] for item in batch))
-                args = [value for item in batch for value in item[2]]
-            await self._execute(self.connection.execute, text, args)
+            await self._execute(self.connection.execute, *combine(batch))
         self._pending_tables.clear()
 
     async def one(self, sql, params=None):
@@ -177,6 +155,14 @@ class _PostgresTx:
         text, names = _Translated.get(sql)
         await self._execute(self.connection.executemany, text, [[_args(names, row) for row in rows]])
 
+    def inserts_only(self) -> list[Write] | None:
+        """The unit's writes, when it only inserts rows and opened no transaction (it took no lock
+        and sent no write): then they may be committed together with other units' (`GroupCommit`)."""
+        if self.begun or not self._pending or not all(self._pending_tables.values()) \
+                or len(self._pending) > MAX_DEFERRED:
+            return None
+        return self._pending
+
     async def commit(self) -> None:
         """Send what waits and end the transaction: the deferred writes alone need no BEGIN."""
         if not self.begun and len(self._pending) <= MAX_DEFERRED:
@@ -195,12 +181,109 @@ class _PostgresTx:
             await self.connection.execute("ROLLBACK")
 
 
+class GroupCommit:
+    """The rows of units that only insert, committed together: one statement, one round trip and
+    one commit (one WAL flush) for every unit that finished while the previous group was being
+    written. If the group's statement is refused, each unit's rows are sent alone, so that only the
+    unit at fault fails (as its savepoint does on SQLite). A unit is answered only after the
+    statement holding its rows has committed."""
+
+    MAX_VALUES = 20_000  # parameters in one statement (PostgreSQL allows 32,767)
+
+    def __init__(self, pool: ConnectionPool):
+        self.pool = pool
+        self._queue: list[tuple[list[Write], asyncio.Future]] = []
+        self._flushing = False
+        self.groups = 0  # statements sent, and units they carried (for tests and tuning)
+        self.units = 0
+
+    async def commit(self, writes: list[Write]) -> None:
+        future = asyncio.get_running_loop().create_future()
+        self._queue.append((writes, future))
+        if not self._flushing:
+            self._flushing = True
+            asyncio.get_running_loop().create_task(self._flush_all())
+        await future
+
+    async def _flush_all(self) -> None:
+        try:
+            while self._queue:
+                group, size = [], 0
+                while self._queue and (not group or size + _values(self._queue[0][0]) <= self.MAX_VALUES):
+                    size += _values(self._queue[0][0])
+                    group.append(self._queue.pop(0))
+                self.groups += 1
+                self.units += len(group)
+                await self._flush(group)
+        finally:
+            self._flushing = False
+
+    async def _flush(self, group: list[tuple[list[Write], asyncio.Future]]) -> None:
+        try:
+            connection = await self.pool.acquire()
+        except _UNAVAILABLE as error:
+            _fail(group, StoreUnavailable(str(error)))
+            return
+        try:
+            try:
+                await _send(connection, [write for writes, _ in group for write in writes])
+            except _UNAVAILABLE as error:
+                _fail(group, StoreUnavailable(str(error)))  # committed or not: the client retries
+                return
+            except asyncpg.PostgresError as error:
+                if len(group) == 1:
+                    _fail(group, _translated(error))
+                    return
+                for writes, future in group:  # find the unit at fault: each alone
+                    try:
+                        await _send(connection, writes)
+                    except _UNAVAILABLE as error:
+                        _fail([(writes, future)], StoreUnavailable(str(error)))
+                    except asyncpg.PostgresError as error:
+                        _fail([(writes, future)], _translated(error))
+                    else:
+                        _succeed([(writes, future)])
+                return
+            _succeed(group)
+        except BaseException as error:  # cancelled while writing: nobody is told it committed
+            _fail(group, StoreUnavailable(f"the write was interrupted: {error!r}"))
+            raise
+        finally:
+            self.pool.release(connection)
+
+
+async def _send(connection: asyncpg.Connection, writes: list[Write]) -> None:
+    text, values = combine(writes)
+    await connection.execute(text, *values)
+
+
+def _values(writes: list[Write]) -> int:
+    return sum(count for _, count, _ in writes)
+
+
+def _translated(error: Exception) -> Exception:
+    return UniqueViolation(str(error)) if isinstance(error, asyncpg.UniqueViolationError) else error
+
+
+def _succeed(group) -> None:
+    for _, future in group:
+        if not future.done():
+            future.set_result(None)
+
+
+def _fail(group, error: Exception) -> None:
+    for _, future in group:
+        if not future.done():
+            future.set_exception(error)
+
+
 class PostgresDatabase:
     dialect = "postgresql"
 
-    def __init__(self, url: str, *, durable: bool = True, max_size: int = 16):
+    def __init__(self, url: str, *, durable: bool = True, max_size: int = 8):
         self.url = url.replace("postgresql+asyncpg://", "postgresql://")
         self._pool = ConnectionPool(self.url, max_size=max_size)
+        self.group_commit = GroupCommit(self._pool)
 
     async def read(self, unit):
         """Reads change nothing, so a read that lost its connection is tried again, once."""
@@ -223,11 +306,15 @@ class PostgresDatabase:
                     tx = _PostgresTx(connection)
                     try:
                         result = await unit(tx)
-                        await tx.commit()
+                        inserts = tx.inserts_only()
+                        if inserts is None:
+                            await tx.commit()
                     except BaseException:
                         await tx.rollback()
                         raise
-                    return result
+                if inserts is not None:  # its connection is back in the pool meanwhile
+                    await self.group_commit.commit(inserts)
+                return result
             except _UNAVAILABLE as error:
                 if attempt == 1 and tx is not None and not tx.wrote:
                     continue
