@@ -19,6 +19,7 @@ import typer
 from .config import DEFAULT_DATABASE, Settings
 from .services import accounts as account_service
 from .store.database import open_database
+from .wire.transport import JoinedWritesProtocol
 from .store.migrate import upgrade
 
 app = typer.Typer(help="kassa: a self-hosted, Stripe-compatible payments server built around Amazon Pay.",
@@ -110,7 +111,7 @@ def serve(
     scheme = "https" if tls else "http"
     typer.echo(f"kassa listening on {scheme}://{host}:{port}")
     uvicorn.run("kassa.app:create_app", factory=True, host=host, port=port, workers=workers,
-                loop="uvloop", http="httptools", access_log=False, log_level=log_level,
+                loop="uvloop", http=JoinedWritesProtocol, access_log=False, log_level=log_level,
                 server_header=False, proxy_headers=proxy_headers, **tls)
 
 

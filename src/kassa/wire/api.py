@@ -164,6 +164,15 @@ class Api:
                     result = await handler(call)
                 except Replayed as found:
                     return _replayed(idempotency.stored_replay(found.row, key, print_), request_id)
+                except KassaError:
+                    if caller.replay_check is None:
+                        raise
+                    # Refused before a unit looked the key up (a parameter, say): a key used before
+                    # answers as it would have, its stored response or an idempotency_error.
+                    replay = await idempotency.find_replay(self.db, record.account_id, record.livemode, key, print_)
+                    if replay is None:
+                        raise
+                    return _replayed(replay, request_id)
                 except UniqueViolation:
                     if scope is None:
                         raise
