@@ -1,9 +1,9 @@
 """uvicorn's httptools protocol, writing each response's head and body to the socket in one call.
 
 uvicorn writes the status line and headers, then the body, each with its own ``transport.write``:
-two send() system calls per response. Where system calls are dear (virtual machines), that second
-call was a fifth of a small request's CPU. Here the writes of one turn of the event loop are
-joined and sent together at the end of that turn; a close sends what waits first.
+two send() system calls per response. Here writes wait, and go together as soon as the response
+is complete (or at the end of the event loop's turn, for a response that streams); a close sends
+what waits first.
 """
 
 from __future__ import annotations
@@ -23,14 +23,14 @@ class _JoinedWrites:
 
     def write(self, data: bytes) -> None:
         if not self._waiting:
-            self._loop.call_soon(self._send)
+            self._loop.call_soon(self.send_now)
         self._waiting.append(data)
 
     def writelines(self, lines) -> None:
         for data in lines:
             self.write(data)
 
-    def _send(self) -> None:
+    def send_now(self) -> None:
         if not self._waiting:
             return
         data = self._waiting[0] if len(self._waiting) == 1 else b"".join(self._waiting)
@@ -42,7 +42,7 @@ class _JoinedWrites:
         return self._transport.get_write_buffer_size() + sum(len(data) for data in self._waiting)
 
     def close(self) -> None:
-        self._send()
+        self.send_now()
         self._transport.close()
 
     def __getattr__(self, name: str):
@@ -54,3 +54,7 @@ class JoinedWritesProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(_JoinedWrites(transport, self.loop))  # type: ignore[arg-type]
+
+    def on_response_complete(self) -> None:
+        self.transport.send_now()  # the response's last write was just made: no need to wait
+        super().on_response_complete()
