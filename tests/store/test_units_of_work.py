@@ -4,6 +4,7 @@ PostgreSQL the deferred writes (`tx.add`) behave as if each had run where it was
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 
@@ -16,17 +17,26 @@ def url(request, tmp_path) -> str:
     return fresh_database(request.param, tmp_path)
 
 
+@contextlib.asynccontextmanager
+async def database(url: str):
+    """The database at `url`, with two empty tables: items (id, n) and notes (item, text)."""
+    db = open_database(url)
+    try:
+        async def schema(tx):
+            await tx.run("CREATE TABLE items (id TEXT PRIMARY KEY, n INTEGER NOT NULL)")
+            await tx.run("CREATE TABLE notes (item TEXT NOT NULL, text TEXT NOT NULL)")
+
+        await db.write(schema)
+        yield db
+    finally:
+        await db.close()
+
+
 def run(url: str, *units):
     """Run each unit as one write on a new connection to `url`; the results, or the exceptions."""
 
     async def go():
-        db = open_database(url)
-        try:
-            async def schema(tx):
-                await tx.run("CREATE TABLE items (id TEXT PRIMARY KEY, n INTEGER NOT NULL)")
-                await tx.run("CREATE TABLE notes (item TEXT NOT NULL, text TEXT NOT NULL)")
-
-            await db.write(schema)
+        async with database(url) as db:
             outcomes = []
             for unit in units:
                 try:
@@ -40,8 +50,6 @@ def run(url: str, *units):
                 return items, notes
 
             return outcomes, await db.read(everything)
-        finally:
-            await db.close()
 
     return asyncio.run(go())
 
@@ -123,14 +131,8 @@ def test_postgres_unit_that_only_inserts_opens_no_transaction(tmp_path):
     url = fresh_database("postgresql", tmp_path)
 
     async def go():
-        db = open_database(url)
         sent: list[str] = []
-        try:
-            async def schema(tx):
-                await tx.run("CREATE TABLE items (id TEXT PRIMARY KEY, n INTEGER NOT NULL)")
-
-            await db.write(schema)
-
+        async with database(url) as db:
             async def reads_then_inserts(tx):
                 await tx.all("SELECT id FROM items")
                 await tx.add("INSERT INTO items (id, n) VALUES (:id, :n)", {"id": "a", "n": 1})
@@ -150,8 +152,6 @@ def test_postgres_unit_that_only_inserts_opens_no_transaction(tmp_path):
                 return {row["id"]: row["n"] for row in await tx.all("SELECT id, n FROM items")}
 
             return quick, list(sent), await db.read(rows)
-        finally:
-            await db.close()
 
     quick, locked, rows = asyncio.run(go())
     assert quick == ["SELECT"]
@@ -165,14 +165,11 @@ def test_postgres_group_commit_fails_only_the_unit_at_fault(tmp_path):
     url = fresh_database("postgresql", tmp_path)
 
     async def go():
-        db = open_database(url)
-        try:
-            async def schema(tx):
-                await tx.run("CREATE TABLE items (id TEXT PRIMARY KEY, n INTEGER NOT NULL)")
-                await tx.run("CREATE TABLE notes (item TEXT NOT NULL, text TEXT NOT NULL)")
+        async with database(url) as db:
+            async def taken(tx):
                 await tx.run("INSERT INTO items (id, n) VALUES ('taken', 0)")
 
-            await db.write(schema)
+            await db.write(taken)
 
             def inserting(item: str):
                 async def unit(tx):
@@ -192,8 +189,6 @@ def test_postgres_group_commit_fails_only_the_unit_at_fault(tmp_path):
 
             assert db.group_commit.units > db.group_commit.groups + 1, "no group held two units or more"
             return outcomes, await db.read(everything)
-        finally:
-            await db.close()
 
     outcomes, (items, notes) = asyncio.run(go())
     assert isinstance(outcomes[17], UniqueViolation)
@@ -232,12 +227,7 @@ def test_postgres_lost_connection_before_any_write_is_retried(tmp_path):
     url = fresh_database("postgresql", tmp_path)
 
     async def go():
-        db = open_database(url)
-        try:
-            async def schema(tx):
-                await tx.run("CREATE TABLE items (id TEXT PRIMARY KEY, n INTEGER NOT NULL)")
-
-            await db.write(schema)
+        async with database(url) as db:
             calls = []
 
             async def unit(tx):
@@ -261,8 +251,6 @@ def test_postgres_lost_connection_before_any_write_is_retried(tmp_path):
                 return sorted(row["id"] for row in await tx.all("SELECT id FROM items"))
 
             return len(calls), await db.read(ids)
-        finally:
-            await db.close()
 
     calls, ids = asyncio.run(go())
     assert calls == 2 and ids == ["x2"]
