@@ -202,7 +202,7 @@ class GroupCommit:
         self._queue.append((writes, future))
         if not self._flushing:
             self._flushing = True
-            asyncio.get_running_loop().create_task(self._flush_all())
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_all())  # kept: the loop holds tasks weakly
         await future
 
     async def _flush_all(self) -> None:

@@ -101,7 +101,7 @@ class SqliteDatabase:
         self._queue.append((unit, future))
         if not self._flushing:
             self._flushing = True
-            asyncio.get_running_loop().create_task(self._flush_all())
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_all())  # kept: the loop holds tasks weakly
         return await future
 
     async def _flush_all(self) -> None:
