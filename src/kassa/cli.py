@@ -19,7 +19,6 @@ import typer
 from .config import DEFAULT_DATABASE, Settings
 from .services import accounts as account_service
 from .store.database import open_database
-from .wire.transport import JoinedWritesProtocol
 from .store.migrate import upgrade
 
 app = typer.Typer(help="kassa: a self-hosted, Stripe-compatible payments server built around Amazon Pay.",
@@ -105,6 +104,8 @@ def serve(
 ) -> None:
     """Run the API server."""
     import uvicorn
+
+    from .wire.transport import JoinedWritesProtocol  # uvicorn's protocol: loaded by serve only
 
     tls = _tls_options(tls_cert, tls_key)
     prepare(database, secret_key, publishable_key)

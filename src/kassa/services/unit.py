@@ -73,6 +73,7 @@ class Runner:
                                                                 check[0] if check else None)
             if stored is not None:
                 raise Replayed(stored)
+            caller.replay_check = None  # looked up: a refusal later on needs no second lookup
             now = int(time.time()) + (0 if caller.livemode else offset)
             result, events = await change(tx, now)
             rendered: dict[int, dict] = {}
@@ -87,7 +88,6 @@ class Runner:
             return result
 
         result = await self.db.write(unit)
-        caller.replay_check = None  # looked up: any later unit of the request writes on
         if queued:
             self.on_deliveries(queued)
         return result

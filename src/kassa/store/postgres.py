@@ -82,7 +82,7 @@ class _PostgresTx:
         self.connection = connection
         self.begun = False
         self.wrote = False  # whether a write was sent (until then, a lost connection changed nothing)
-        self._pending: list[tuple[str, int, list]] = []  # (numbered text, parameter count, values)
+        self._pending: list[Write] = []
         self._pending_tables: dict[str, bool] = {}  # table → whether only INSERTs wait for it
 
     async def _execute(self, method, text: str, args, *, writing: bool = True):
@@ -90,7 +90,7 @@ class _PostgresTx:
         try:
             return await method(text, *args)
         except asyncpg.UniqueViolationError as error:
-            raise UniqueViolation(str(error)) from error
+            raise _translated(error) from error
 
     async def _ready(self, sql: str) -> None:
         """Before a statement that runs now: BEGIN unless it is a plain read before any write, and

@@ -14,7 +14,8 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 
 class _JoinedWrites:
-    """A transport whose writes wait for the end of the loop's turn, then go as one."""
+    """A transport whose writes wait, then go as one: when the protocol says the response is
+    complete (`send_now`), or at the latest at the end of the loop's turn."""
 
     def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop):
         self._transport = transport
