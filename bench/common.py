@@ -100,6 +100,7 @@ def auth_header() -> str:
 
 
 CREATE_LUA = """
+math.randomseed(os.time())  -- Lua's generator starts from one seed: keys of an earlier run would replay
 counter = 0
 prefix = tostring(math.random(1, 1e9)) .. "-"
 wrk.method = "POST"

@@ -13,6 +13,7 @@ import asyncio
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from .database import StoreUnavailable, UniqueViolation
 
@@ -97,12 +98,15 @@ class SqliteDatabase:
             self._reader.execute("COMMIT")
 
     async def write(self, unit):
+        return await self._enqueue(unit)  # no local holds the future: a unit's error would hold this frame
+
+    def _enqueue(self, unit) -> asyncio.Future:
         future = asyncio.get_running_loop().create_future()
         self._queue.append((unit, future))
         if not self._flushing:
             self._flushing = True
             self._flusher = asyncio.get_running_loop().create_task(self._flush_all())  # kept: the loop holds tasks weakly
-        return await future
+        return future
 
     async def _flush_all(self) -> None:
         try:
@@ -120,16 +124,7 @@ class SqliteDatabase:
             await self._begin(loop)
             tx = _SqliteTx(connection)
             for unit, future in batch:
-                connection.execute("SAVEPOINT unit")
-                try:
-                    result = await unit(tx)
-                except BaseException as error:  # the unit's own failure: undo only its writes
-                    connection.execute("ROLLBACK TO unit")
-                    connection.execute("RELEASE unit")
-                    outcomes.append((future, None, error))
-                else:
-                    connection.execute("RELEASE unit")
-                    outcomes.append((future, result, None))
+                outcomes.append((future, *await self._run_unit(tx, unit)))
             await loop.run_in_executor(self._thread, connection.execute, "COMMIT")
             self._commits_since_checkpoint += 1
             if self._commits_since_checkpoint >= 200 and not self._checkpointing:
@@ -150,6 +145,20 @@ class SqliteDatabase:
                 future.set_result(result)
             else:
                 future.set_exception(error)
+
+    async def _run_unit(self, tx: _SqliteTx, unit) -> tuple[Any, BaseException | None]:
+        """One unit in a savepoint: (its result, None), or (None, its error) with only its writes
+        undone. The error is caught here, so its traceback holds this frame and not the batch's."""
+        connection = self._writer
+        connection.execute("SAVEPOINT unit")
+        try:
+            result = await unit(tx)
+        except BaseException as error:
+            connection.execute("ROLLBACK TO unit")
+            connection.execute("RELEASE unit")
+            return None, error
+        connection.execute("RELEASE unit")
+        return result, None
 
     async def _begin(self, loop: asyncio.AbstractEventLoop) -> None:
         """Take the write lock: at once on the loop when it is free (the usual case, one process),

@@ -208,6 +208,8 @@ class Api:
                 log.exception("request %s failed: %s %s", request_id, request.method, request.scope["path"])
                 return json_response(orjson.dumps(internal_error_body()), 500, request_id)
             finally:
+                if caller is not None:
+                    caller.seal = None  # the sealer holds the call, which holds the caller: no cycle left
                 if scope is not None:
                     self.in_flight.release(scope)
 
