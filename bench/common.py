@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import re
 import shutil
 import socket
@@ -78,7 +79,10 @@ def wrk(url: str, script: str, *, connections: int = 32, seconds: int = 10, thre
     if not shutil.which("wrk"):
         raise SystemExit("wrk is needed: apt-get install wrk")
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
-        handle.write(script)
+        # wrk's LuaJIT starts every process with the same random sequence: without a seed of its own,
+        # a run would send the Idempotency-Keys of the run before (replays, not creates), and two wrk
+        # at once the same keys.
+        handle.write(f"math.randomseed({random.randrange(1, 2**31)})\n" + script)
     out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--latency",
                           "-s", handle.name, url], capture_output=True, text=True, check=True,
                          env={**os.environ, **(env or {})}).stdout
@@ -100,7 +104,6 @@ def auth_header() -> str:
 
 
 CREATE_LUA = """
-math.randomseed(os.time())  -- Lua's generator starts from one seed: keys of an earlier run would replay
 counter = 0
 prefix = tostring(math.random(1, 1e9)) .. "-"
 wrk.method = "POST"

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import shutil
 import signal
 import subprocess
@@ -291,18 +290,12 @@ class Row:
     note: str = ""
 
 
-def _seeded(script: str) -> str:
-    # wrk's LuaJIT starts every process with the same random sequence: without a seed of its own,
-    # two wrk at once would send the same Idempotency-Keys (and pick the same ids).
-    return f"math.randomseed({random.randrange(1, 2**31)})\n" + script
-
-
 def drive(urls: list[str], script: str, seconds: int, connections: int) -> Result:
     """One wrk per URL, all at once, connections split evenly: rates and errors added,
     p50/p99 the higher of the runs."""
     share = connections // len(urls)
     with ThreadPoolExecutor(len(urls)) as pool:
-        results = list(pool.map(lambda url: wrk(url, _seeded(script), connections=share, seconds=seconds), urls))
+        results = list(pool.map(lambda url: wrk(url, script, connections=share, seconds=seconds), urls))
     return Result(sum(r.requests_per_second for r in results), max(r.p50_ms for r in results),
                   max(r.p99_ms for r in results), sum(r.errors for r in results))
 
