@@ -52,6 +52,8 @@ class ConnectionPool:
             except _MakeOne:
                 continue
             except TimeoutError:
+                if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                    return waiter.result()  # handed over in the same turn as the deadline: in time
                 raise PoolTimeout(f"no database connection came free in {self.wait_seconds:g} s") from None
             except asyncio.CancelledError:
                 if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
