@@ -237,6 +237,14 @@ async def authorization_by_token(tx: Tx, token_hash: bytes):
     return await tx.one("SELECT * FROM authorizations WHERE token_hash = :h", {"h": token_hash})
 
 
+async def authorization_and_account_by_token(tx: Tx, token_hash: bytes):
+    """The attempt of a one-time token, with its account's country, name and clock offset (as
+    account_country, account_name, account_clock): one statement for the hosted page."""
+    return await tx.one("SELECT t.*, a.country AS account_country, a.name AS account_name, "
+                        "a.test_clock_offset AS account_clock FROM authorizations t "
+                        "JOIN accounts a ON a.id = t.account_id WHERE t.token_hash = :h", {"h": token_hash})
+
+
 async def authorization(tx: Tx, authorization_id: str, *, lock: bool = False):
     return await tx.one("SELECT * FROM authorizations WHERE id = :id" + (tx.for_update if lock else ""),
                         {"id": authorization_id})
