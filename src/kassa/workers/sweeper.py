@@ -3,7 +3,9 @@ forgets idempotent responses older than a day (Stripe keeps them at least 24 hou
 
 It runs in every kassa process. Each job is re-checked under its row lock inside its own unit of
 work, so two processes finding the same job apply it once; a job left by a dead process is
-simply found again on the next pass.
+simply found again on the next pass. A job that fails (Amazon Pay unreachable, say) waits before
+its next try, twice as long after each failure up to five minutes, instead of being tried and
+logged on every pass.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ log = logging.getLogger("kassa.sweeper")
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 PURGE_EVERY_SECONDS = 60
 PURGE_BATCH = 2000
+RETRY_MAX_SECONDS = 300.0
 
 
 class Sweeper:
@@ -33,6 +36,8 @@ class Sweeper:
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
         self._purged_at = 0.0
+        self._failed: dict[str, tuple[int, float]] = {}  # job's object id -> (failures, next try)
+        self.clock = time.monotonic
 
     async def sweep(self) -> int:
         """One pass over everything due now; returns how many jobs it looked at."""
@@ -43,6 +48,9 @@ class Sweeper:
                 return await repo.due_intents(tx, now), await repo.due_refunds(tx, now)
 
             intents, refunds = await self.db.read(find)
+            due = {row[2] for row in intents} | {row[2] for row in refunds}
+            for object_id in [key for key in self._failed if key not in due]:
+                del self._failed[object_id]  # done elsewhere, or no longer due: nothing to wait for
             for account_id, livemode, intent_id in intents:
                 await self._run(self.intents.resolve_due, account_id, livemode, intent_id)
             for account_id, livemode, refund_id in refunds:
@@ -69,10 +77,18 @@ class Sweeper:
                 return total
 
     async def _run(self, job, account_id: str, livemode: bool, object_id: str) -> None:
+        failed = self._failed.get(object_id)
+        if failed is not None and self.clock() < failed[1]:
+            return
         try:
             await job(Caller(account_id, livemode, "system"), object_id)
-        except Exception:  # one broken job must not stop the others; it is retried next pass
-            log.exception("sweep job failed for %s", object_id)
+        except Exception:  # one broken job must not stop the others; it is tried again later
+            failures = (failed[0] if failed else 0) + 1
+            wait = min(RETRY_MAX_SECONDS, self.interval * 2 ** failures)
+            self._failed[object_id] = (failures, self.clock() + wait)
+            log.exception("sweep job failed for %s (failure %d; next try in %g s)", object_id, failures, wait)
+        else:
+            self._failed.pop(object_id, None)
 
     def wake(self) -> None:
         self._wake.set()
