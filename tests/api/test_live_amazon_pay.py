@@ -8,6 +8,7 @@ SNS messages, posted to kassa as SNS would.
 
 from __future__ import annotations
 
+import threading
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -278,6 +279,65 @@ def test_amazon_unreachable_on_confirm_changes_nothing(live):
     again = live.client.v1.payment_intents.confirm(intent.id, params={
         "payment_method_data": {"type": "amazon_pay"}, "return_url": RETURN_URL})
     assert again.status == "requires_action"
+
+
+def _in_thread(call):
+    """Run `call` in a thread; (thread, box): box gets "value" or "error" once it ends."""
+    box: dict = {}
+
+    def run():
+        try:
+            box["value"] = call()
+        except Exception as error:  # noqa: BLE001 - handed to the test
+            box["error"] = error
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, box
+
+
+def test_intent_changed_while_amazon_sets_up_is_refused_and_nothing_confirmed(live):
+    intent = live.client.v1.payment_intents.create(params={"amount": 1099, "currency": "usd"})
+    hold = live.double.hold_next("POST", "/v2/checkoutSessions")
+    thread, box = _in_thread(lambda: live.client.v1.payment_intents.confirm(intent.id, params={
+        "payment_method_data": {"type": "amazon_pay"}, "return_url": RETURN_URL}))
+    assert hold.arrived.wait(10)  # Amazon made the session; kassa waits for its answer
+    live.client.v1.payment_intents.update(intent.id, params={"amount": 2500})
+    hold.release.set()
+    thread.join(30)
+    error = box["error"]
+    assert isinstance(error, stripe.RateLimitError), box  # as Stripe answers lock_timeout: a 429 to retry
+    assert (error.http_status, error.error.code, error.error.type) == (429, "lock_timeout", "invalid_request_error")
+    after = live.retrieve(intent.id)
+    assert (after.status, after.amount, after.next_action, after.payment_method) == (
+        "requires_payment_method", 2500, None, None)
+    again = live.client.v1.payment_intents.confirm(intent.id, params={
+        "payment_method_data": {"type": "amazon_pay"}, "return_url": RETURN_URL})
+    session_id = parse_qs(urlsplit(again.next_action.redirect_to_url.url).query)["amazonCheckoutSessionId"][0]
+    assert live.double.sessions[session_id]["paymentDetails"]["chargeAmount"]["amount"] == "25.00"
+    assert live.buy(again)["redirect_status"] == "succeeded"
+    assert live.retrieve(intent.id).amount_received == 2500
+
+
+def test_authorization_for_an_attempt_closed_meanwhile_is_given_back(live):
+    intent = live.intent()
+    back = live.at_amazon(intent)  # the buyer approved at Amazon
+    hold = live.double.hold_next("POST", "/complete")
+    thread, box = _in_thread(lambda: httpx.get(back, follow_redirects=False, timeout=30))
+    assert hold.arrived.wait(10)  # Amazon authorized and captured; kassa waits for its answer
+    canceled = live.client.v1.payment_intents.cancel(intent.id)
+    assert canceled.status == "canceled"
+    hold.release.set()
+    thread.join(30)
+    assert box["value"].status_code == 303, box
+    assert outcome(box["value"])["redirect_status"] == "failed"
+    after = live.retrieve(intent.id)
+    assert (after.status, after.amount_received, after.latest_charge) == ("canceled", 0, None)
+    charge = _only_charge(live, intent)
+    reversals = [r for r in live.calls("/v2/refunds") if r.status < 300]
+    assert any(refund["chargeId"] == charge["chargeId"] and refund["refundAmount"]["amount"] == "10.99"
+               for refund in live.double.refunds.values()), live.double.refunds
+    assert reversals
 
 
 def test_buyer_back_before_finishing_changes_nothing(live):

@@ -16,6 +16,7 @@ Steer it from Python (``approve``, ``decline``, ``buyer_cancel``, ``settle_charg
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import copy
 import html
@@ -121,6 +122,15 @@ def _amazon_id(suffix: str = "") -> str:
     return f"S01-{digits[:7]}-{digits[7:14]}" + (f"-{suffix}{digits[14:21]}" if suffix else "")
 
 
+@dataclass
+class Hold:
+    """A request held by the double: `arrived` is set once it was processed, `release` lets its
+    answer go."""
+
+    arrived: threading.Event
+    release: threading.Event
+
+
 class AmazonPayDouble:
     """The double's state and behaviour; ``public_keys`` maps public key ids to merchant public keys."""
 
@@ -143,6 +153,7 @@ class AmazonPayDouble:
         self._intent_of_charge: dict[str, str] = {}
         self._saved: dict[str, tuple[tuple[str, str, bytes], int, Any]] = {}
         self._drops: list[tuple[str, str, bool]] = []
+        self._holds: list[tuple[str, str, Hold]] = []
         self._lock = threading.RLock()
         self._sns_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.certificate_pem = _self_signed(self._sns_key)
@@ -158,6 +169,20 @@ class AmazonPayDouble:
     # ---- serving, and dropping a connection --------------------------------------------------
 
     async def asgi(self, scope: dict, receive: Any, send: Any) -> None:
+        hold = self._take_hold(scope["method"], scope["path"]) if scope["type"] == "http" else None
+        if hold is not None:  # processed now, answered once the test releases it
+            answer: list[dict] = []
+
+            async def keep(message: dict) -> None:
+                answer.append(message)
+
+            await self.app(scope, receive, keep)
+            hold.arrived.set()
+            if not await asyncio.to_thread(hold.release.wait, 30):
+                raise RuntimeError("a held request was never released")
+            for message in answer:
+                await send(message)
+            return
         drop = self._take_drop(scope["method"], scope["path"]) if scope["type"] == "http" else None
         if drop is None:
             return await self.app(scope, receive, send)
@@ -174,6 +199,22 @@ class AmazonPayDouble:
         """Lose the connection of the next matching request, after processing it (or before)."""
         with self._lock:
             self._drops.append((method.upper(), path_suffix, after))
+
+    def hold_next(self, method: str, path_suffix: str) -> Hold:
+        """Process the next matching request at once but hold its answer until `release` is set:
+        the test acts while the caller still waits for Amazon."""
+        hold = Hold(threading.Event(), threading.Event())
+        with self._lock:
+            self._holds.append((method.upper(), path_suffix, hold))
+        return hold
+
+    def _take_hold(self, method: str, path: str) -> Hold | None:
+        with self._lock:
+            for index, (hold_method, suffix, hold) in enumerate(self._holds):
+                if hold_method == method and path.endswith(suffix):
+                    del self._holds[index]
+                    return hold
+        return None
 
     def _take_drop(self, method: str, path: str) -> bool | None:
         with self._lock:

@@ -45,7 +45,9 @@ class Started:
 
 
 class IntentChanged(InvalidRequest):
-    status = 409
+    """Stripe's `lock_timeout`: a 429, which stripe-python and Stripe's other libraries retry."""
+
+    status = 429
 
     def __init__(self, intent_id: str) -> None:
         super().__init__(f"PaymentIntent {intent_id} was changed by another request while Amazon Pay was being "
