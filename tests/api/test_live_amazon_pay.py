@@ -299,8 +299,9 @@ def _in_thread(call):
 def test_intent_changed_while_amazon_sets_up_is_refused_and_nothing_confirmed(live):
     intent = live.client.v1.payment_intents.create(params={"amount": 1099, "currency": "usd"})
     hold = live.double.hold_next("POST", "/v2/checkoutSessions")
+    key = f"confirm-{intent.id}"
     thread, box = _in_thread(lambda: live.client.v1.payment_intents.confirm(intent.id, params={
-        "payment_method_data": {"type": "amazon_pay"}, "return_url": RETURN_URL}))
+        "payment_method_data": {"type": "amazon_pay"}, "return_url": RETURN_URL}, options={"idempotency_key": key}))
     assert hold.arrived.wait(10)  # Amazon made the session; kassa waits for its answer
     live.client.v1.payment_intents.update(intent.id, params={"amount": 2500})
     hold.release.set()
@@ -311,12 +312,28 @@ def test_intent_changed_while_amazon_sets_up_is_refused_and_nothing_confirmed(li
     after = live.retrieve(intent.id)
     assert (after.status, after.amount, after.next_action, after.payment_method) == (
         "requires_payment_method", 2500, None, None)
+    # The retry, as stripe-python sends it (same Idempotency-Key): the conflict was not stored.
     again = live.client.v1.payment_intents.confirm(intent.id, params={
-        "payment_method_data": {"type": "amazon_pay"}, "return_url": RETURN_URL})
+        "payment_method_data": {"type": "amazon_pay"}, "return_url": RETURN_URL}, options={"idempotency_key": key})
+    assert again.status == "requires_action"
     session_id = parse_qs(urlsplit(again.next_action.redirect_to_url.url).query)["amazonCheckoutSessionId"][0]
     assert live.double.sessions[session_id]["paymentDetails"]["chargeAmount"]["amount"] == "25.00"
     assert live.buy(again)["redirect_status"] == "succeeded"
     assert live.retrieve(intent.id).amount_received == 2500
+
+
+def test_stripe_python_retries_the_conflict_by_itself(live):
+    retrying = live.server.client(live.account["secret_live"], max_network_retries=2)
+    intent = retrying.v1.payment_intents.create(params={"amount": 1099, "currency": "usd"})
+    hold = live.double.hold_next("POST", "/v2/checkoutSessions")
+    thread, box = _in_thread(lambda: retrying.v1.payment_intents.confirm(intent.id, params={
+        "payment_method_data": {"type": "amazon_pay"}, "return_url": RETURN_URL}))
+    assert hold.arrived.wait(10)
+    retrying.v1.payment_intents.update(intent.id, params={"amount": 1500})
+    hold.release.set()
+    thread.join(30)
+    confirmed = box["value"]  # the 429 was retried: the merchant's call just succeeds
+    assert (confirmed.status, confirmed.amount) == ("requires_action", 1500)
 
 
 def test_authorization_for_an_attempt_closed_meanwhile_is_given_back(live):
