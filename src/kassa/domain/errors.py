@@ -8,6 +8,7 @@ class KassaError(Exception):
 
     status = 400
     type = "invalid_request_error"
+    retry_as_is = False  # the same request, sent again, may succeed (a conflict that has passed)
 
     def __init__(self, message: str, *, code: str | None = None, param: str | None = None,
                  extra: dict | None = None):

@@ -45,9 +45,11 @@ class Started:
 
 
 class IntentChanged(InvalidRequest):
-    """Stripe's `lock_timeout`: a 429, which stripe-python and Stripe's other libraries retry."""
+    """Stripe's `lock_timeout`: a 429 with `Stripe-Should-Retry: true`, which stripe-python and
+    Stripe's other libraries retry."""
 
     status = 429
+    retry_as_is = True
 
     def __init__(self, intent_id: str) -> None:
         super().__init__(f"PaymentIntent {intent_id} was changed by another request while Amazon Pay was being "

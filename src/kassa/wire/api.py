@@ -85,6 +85,8 @@ def _replayed(replay: idempotency.Replay, request_id: str) -> Response:
 
 def error_response(error: KassaError, request_id: str) -> Response:
     headers = {"WWW-Authenticate": 'Bearer realm="kassa"'} if isinstance(error, AuthenticationError) else None
+    if error.retry_as_is:  # as Stripe says it: stripe-python and the other libraries retry then
+        headers = {**(headers or {}), "Stripe-Should-Retry": "true"}
     return json_response(orjson.dumps(error_body(error, request_id)), error.status, request_id, headers)
 
 
