@@ -93,6 +93,8 @@ class SqliteDatabase:
         return await unit(_SqliteTx(self._reader))
 
     def _end_read(self) -> None:
+        if not self._reading:
+            return  # ended already (by close)
         self._reading = False
         if self._reader.in_transaction:
             self._reader.execute("COMMIT")
@@ -191,6 +193,8 @@ class SqliteDatabase:
     async def close(self) -> None:
         while self._flushing:
             await asyncio.sleep(0.01)
+        if self._reading:
+            self._end_read()  # the read transaction of this turn ends now, not after the close
         self._thread.shutdown(wait=True)
         self._checkpoint_thread.shutdown(wait=True)
         self._writer.close()
