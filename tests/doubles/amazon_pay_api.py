@@ -169,7 +169,7 @@ class AmazonPayDouble:
     # ---- serving, and dropping a connection --------------------------------------------------
 
     async def asgi(self, scope: dict, receive: Any, send: Any) -> None:
-        hold = self._take_hold(scope["method"], scope["path"]) if scope["type"] == "http" else None
+        hold = self._take(self._holds, scope["method"], scope["path"]) if scope["type"] == "http" else None
         if hold is not None:  # processed now, answered once the test releases it
             answer: list[dict] = []
 
@@ -183,7 +183,7 @@ class AmazonPayDouble:
             for message in answer:
                 await send(message)
             return
-        drop = self._take_drop(scope["method"], scope["path"]) if scope["type"] == "http" else None
+        drop = self._take(self._drops, scope["method"], scope["path"]) if scope["type"] == "http" else None
         if drop is None:
             return await self.app(scope, receive, send)
         if drop:  # processed, but the answer is lost on the way back
@@ -208,20 +208,14 @@ class AmazonPayDouble:
             self._holds.append((method.upper(), path_suffix, hold))
         return hold
 
-    def _take_hold(self, method: str, path: str) -> Hold | None:
+    def _take(self, waiting: list[tuple[str, str, Any]], method: str, path: str) -> Any:
+        """What waits in `waiting` for the first (method, path suffix) matching this request,
+        taken out; None if nothing does."""
         with self._lock:
-            for index, (hold_method, suffix, hold) in enumerate(self._holds):
-                if hold_method == method and path.endswith(suffix):
-                    del self._holds[index]
-                    return hold
-        return None
-
-    def _take_drop(self, method: str, path: str) -> bool | None:
-        with self._lock:
-            for index, (drop_method, suffix, after) in enumerate(self._drops):
-                if drop_method == method and path.endswith(suffix):
-                    del self._drops[index]
-                    return after
+            for index, (wanted_method, suffix, what) in enumerate(waiting):
+                if wanted_method == method and path.endswith(suffix):
+                    del waiting[index]
+                    return what
         return None
 
     # ---- the API --------------------------------------------------------------------------

@@ -4,13 +4,13 @@ few round trips (deferred writes, see `_PostgresTx`), and units that only insert
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import re
 
 import asyncpg
 
+from .batches import Batches, Queued
 from .database import StoreUnavailable, UniqueViolation
 from .pg_batch import Write, combine
 from .pg_pool import ConnectionPool, PoolTimeout
@@ -192,33 +192,24 @@ class GroupCommit:
 
     def __init__(self, pool: ConnectionPool):
         self.pool = pool
-        self._queue: list[tuple[list[Write], asyncio.Future]] = []
-        self._flushing = False
+        self._units = Batches(self._flush, self._next_group)
         self.groups = 0  # statements sent, and units they carried (for tests and tuning)
         self.units = 0
 
     async def commit(self, writes: list[Write]) -> None:
-        future = asyncio.get_running_loop().create_future()
-        self._queue.append((writes, future))
-        if not self._flushing:
-            self._flushing = True
-            self._flusher = asyncio.get_running_loop().create_task(self._flush_all())  # kept: the loop holds tasks weakly
-        await future
+        return await self._units.submit(writes)
 
-    async def _flush_all(self) -> None:
-        try:
-            while self._queue:
-                group, size = [], 0
-                while self._queue and (not group or size + _values(self._queue[0][0]) <= self.MAX_VALUES):
-                    size += _values(self._queue[0][0])
-                    group.append(self._queue.pop(0))
-                self.groups += 1
-                self.units += len(group)
-                await self._flush(group)
-        finally:
-            self._flushing = False
+    def _next_group(self, queued: Queued) -> tuple[Queued, Queued]:
+        """As many units from the front as fit in one statement (at least one)."""
+        size = taken = 0
+        while taken < len(queued) and (not taken or size + _values(queued[taken][0]) <= self.MAX_VALUES):
+            size += _values(queued[taken][0])
+            taken += 1
+        return queued[:taken], queued[taken:]
 
-    async def _flush(self, group: list[tuple[list[Write], asyncio.Future]]) -> None:
+    async def _flush(self, group: Queued) -> None:
+        self.groups += 1
+        self.units += len(group)
         try:
             connection = await self.pool.acquire()
         except _UNAVAILABLE as error:

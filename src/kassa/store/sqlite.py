@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from .batches import Batches
 from .database import StoreUnavailable, UniqueViolation
 
 
@@ -76,8 +77,7 @@ class SqliteDatabase:
         self._checkpointer = _connect(path, synchronous)
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kassa-sqlite-commit")
         self._checkpoint_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kassa-sqlite-checkpoint")
-        self._queue: list[tuple] = []
-        self._flushing = False
+        self._writes = Batches(self._flush)
         self._commits_since_checkpoint = 0
         self._checkpointing = False
 
@@ -100,23 +100,7 @@ class SqliteDatabase:
             self._reader.execute("COMMIT")
 
     async def write(self, unit):
-        return await self._enqueue(unit)  # no local holds the future: a unit's error would hold this frame
-
-    def _enqueue(self, unit) -> asyncio.Future:
-        future = asyncio.get_running_loop().create_future()
-        self._queue.append((unit, future))
-        if not self._flushing:
-            self._flushing = True
-            self._flusher = asyncio.get_running_loop().create_task(self._flush_all())  # kept: the loop holds tasks weakly
-        return future
-
-    async def _flush_all(self) -> None:
-        try:
-            while self._queue:
-                batch, self._queue = self._queue, []
-                await self._flush(batch)
-        finally:
-            self._flushing = False
+        return await self._writes.submit(unit)
 
     async def _flush(self, batch: list[tuple]) -> None:
         loop = asyncio.get_running_loop()
@@ -191,7 +175,7 @@ class SqliteDatabase:
         loop.run_in_executor(self._checkpoint_thread, run)
 
     async def close(self) -> None:
-        while self._flushing:
+        while self._writes.flushing:
             await asyncio.sleep(0.01)
         if self._reading:
             self._end_read()  # the read transaction of this turn ends now, not after the close
