@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 from .errors import InvalidRequest
 from .events import DomainEvent
 from .ids import new_id, random_base62
+from .records import Records
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +44,10 @@ class Charge:
 
     @classmethod
     def from_record(cls, record: dict) -> Charge:
-        return cls(**record)
+        return _RECORDS.build(record)
+
+
+_RECORDS = Records(Charge)
 
 
 def authorize(*, livemode: bool, amount: int, currency: str, intent_id: str, payment_method: str,

@@ -6,7 +6,7 @@ does I/O and never mutates its input. Services load, call a transition, and stor
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import money
@@ -14,6 +14,7 @@ from .errors import InvalidRequest
 from .events import DomainEvent
 from .ids import client_secret_for, new_id
 from .metadata import apply_metadata
+from .records import Records
 
 REQUIRES_PAYMENT_METHOD = "requires_payment_method"
 REQUIRES_CONFIRMATION = "requires_confirmation"
@@ -76,9 +77,10 @@ class PaymentIntent:
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> PaymentIntent:
-        record = dict(record)
-        record["payment_method_types"] = tuple(record.get("payment_method_types") or ())
-        return cls(**record)
+        return _RECORDS.build({**record, "payment_method_types": tuple(record.get("payment_method_types") or ())})
+
+
+_RECORDS = Records(PaymentIntent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +110,7 @@ class CreateIntent:
 def _transition(intent: PaymentIntent, event_type: str | None, **changes) -> tuple[PaymentIntent, list[DomainEvent]]:
     """Apply `changes`; the event's previous_attributes hold only what really changed."""
     previous = {name: getattr(intent, name) for name, value in changes.items() if getattr(intent, name) != value}
-    updated = replace(intent, **changes)
+    updated = _RECORDS.replace(intent, changes)
     return updated, ([DomainEvent(event_type, updated, previous)] if event_type else [])
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from .errors import InvalidRequest
 from .ids import new_id
+from .records import Records
 
 TYPES = ("amazon_pay",)
 
@@ -23,7 +24,10 @@ class PaymentMethod:
 
     @classmethod
     def from_record(cls, record: dict) -> PaymentMethod:
-        return cls(**record)
+        return _RECORDS.build(record)
+
+
+_RECORDS = Records(PaymentMethod)
 
 
 EMPTY_BILLING = {"address": None, "email": None, "name": None, "phone": None}

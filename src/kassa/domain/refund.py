@@ -8,6 +8,7 @@ from .charge import Charge
 from .errors import InvalidRequest
 from .events import DomainEvent
 from .ids import new_id
+from .records import Records
 
 REASONS = ("duplicate", "fraudulent", "requested_by_customer")
 PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
@@ -31,7 +32,10 @@ class Refund:
 
     @classmethod
     def from_record(cls, record: dict) -> Refund:
-        return cls(**record)
+        return _RECORDS.build(record)
+
+
+_RECORDS = Records(Refund)
 
 
 def create(charge: Charge, amount: int | None, *, reason: str | None, metadata: dict | None, now: int,

@@ -307,13 +307,14 @@ class PaymentIntents:
         await repo.update_intent(tx, caller.account_id, confirmed)
         return confirmed, events + more
 
-    async def decide(self, caller: Caller, authorization_id: str, decision: str) -> tuple[str, pi.PaymentIntent]:
-        """The buyer's answer on the test page: 'authorize' or 'fail'. Returns the attempt's outcome
-        ('succeeded', 'failed', 'expired', 'canceled'); a second answer changes nothing."""
+    async def decide(self, caller: Caller, authorization_id: str, intent_id: str,
+                     decision: str) -> tuple[str, pi.PaymentIntent]:
+        """The buyer's answer on the test page to attempt `authorization_id` of `intent_id`:
+        'authorize' or 'fail'. Returns the attempt's outcome ('succeeded', 'failed', 'expired',
+        'canceled'); a second answer changes nothing."""
 
         async def change(tx: Tx, now: int):
-            row = await repo.authorization(tx, authorization_id)
-            intent, events = await self._current(tx, caller, row["payment_intent"], now)
+            intent, events = await self._current(tx, caller, intent_id, now)  # the intent's lock first
             attempt = await repo.authorization(tx, authorization_id, lock=True)
             if attempt["outcome"] is not None:
                 return (attempt["outcome"], intent), events

@@ -117,7 +117,7 @@ def routes(db, intents: PaymentIntents) -> list[Route]:
                          message="Choose Authorize test payment or Fail test payment.", back_url=None,
                          merchant=account["name"])
         caller = Caller(account["id"], bool(attempt["livemode"]), "system", account["country"], account["name"])
-        outcome, intent = await intents.decide(caller, attempt["id"], decision)
+        outcome, intent = await intents.decide(caller, attempt["id"], attempt["payment_intent"], decision)
         return RedirectResponse(outcome_url(attempt, intent, outcome), status_code=303,
                                 headers=security_headers(return_urls.origin(attempt["return_url"])))
 

@@ -1,0 +1,81 @@
+"""The fast builder and replace of the domain's dataclasses make exactly what the class would."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import orjson
+import pytest
+
+from kassa.domain import payment_intent as pi
+from kassa.domain.charge import Charge
+from kassa.domain.payment_method import PaymentMethod
+from kassa.domain.records import Records
+
+
+def _intent() -> pi.PaymentIntent:
+    intent, _ = pi.create(pi.CreateIntent(amount=1099, currency="usd", metadata={"order": "42"}),
+                          livemode=False, now=1_700_000_000)
+    return intent
+
+
+def test_a_stored_intent_reads_back_equal_and_frozen():
+    intent = _intent()
+    read = pi.PaymentIntent.from_record(orjson.loads(orjson.dumps(intent)))
+    assert read == intent and type(read) is pi.PaymentIntent
+    assert read.payment_method_types == ("amazon_pay",)  # stored as a JSON list, read as a tuple
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        read.status = "succeeded"
+
+
+def test_a_record_missing_a_field_takes_the_class_default():
+    record = orjson.loads(orjson.dumps(_intent()))
+    del record["attempt"], record["metadata"]  # a record written before these fields existed
+    read = pi.PaymentIntent.from_record(record)
+    assert read.attempt is None and read.metadata == {}
+
+
+def test_a_record_with_an_unknown_field_is_refused_as_the_constructor_refuses_it():
+    record = {**orjson.loads(orjson.dumps(PaymentMethod("pm_1", "amazon_pay", False, 1))), "colour": "red"}
+    with pytest.raises(TypeError):
+        PaymentMethod.from_record(record)
+
+
+def test_replace_equals_dataclasses_replace_and_leaves_the_original():
+    intent = _intent()
+    records = Records(pi.PaymentIntent)
+    changed = records.replace(intent, {"status": pi.SUCCEEDED, "amount_received": 1099})
+    assert changed == dataclasses.replace(intent, status=pi.SUCCEEDED, amount_received=1099)
+    assert intent.status == pi.REQUIRES_PAYMENT_METHOD and intent.amount_received == 0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        changed.amount = 1
+
+
+def test_replace_refuses_a_field_the_class_does_not_have():
+    with pytest.raises(TypeError, match="amount_recieved"):
+        Records(pi.PaymentIntent).replace(_intent(), {"amount_recieved": 5})
+
+
+def test_a_transition_names_what_changed():
+    intent = _intent()
+    updated, events = pi._transition(intent, "payment_intent.canceled", status=pi.CANCELED,
+                                     amount=intent.amount)
+    assert updated.status == pi.CANCELED and updated.amount == intent.amount
+    assert events[0].previous_attributes == {"status": pi.REQUIRES_PAYMENT_METHOD}
+
+
+def test_every_stored_kind_reads_back_equal():
+    charge = Charge("ch_1", False, 1099, "usd", 1, "pi_1", "pm_1", True, amount_captured=1099,
+                    metadata={"a": "b"})
+    assert Charge.from_record(orjson.loads(orjson.dumps(charge))) == charge
+    method = PaymentMethod("pm_1", "amazon_pay", False, 1, billing_details={"name": "A"})
+    assert PaymentMethod.from_record(orjson.loads(orjson.dumps(method))) == method
+
+
+def test_a_class_without_slots_is_refused():
+    @dataclasses.dataclass(frozen=True)
+    class Plain:
+        x: int
+
+    with pytest.raises(TypeError):
+        Records(Plain)
