@@ -253,7 +253,14 @@ def _values(writes: list[Write]) -> int:
 
 
 def _translated(error: Exception) -> Exception:
-    return UniqueViolation(str(error)) if isinstance(error, asyncpg.UniqueViolationError) else error
+    """The error a unit's caller is given. Never with the flusher's traceback, nor with the
+    group's refusal as its context: either holds the flusher's frame, which holds the group's
+    futures, which would hold the error, and the whole group would wait in that cycle for the
+    garbage collector. The caller's await gives it a traceback of its own."""
+    if isinstance(error, asyncpg.UniqueViolationError):
+        return UniqueViolation(str(error))
+    error.__context__ = None
+    return error.with_traceback(None)
 
 
 def _succeed(group) -> None:
