@@ -28,6 +28,7 @@ class Caller:
     account_id: str
     livemode: bool
     kind: str  # 'secret' | 'publishable'
+    # The account's settings, which do not change once it exists (read with the key).
     country: str = "US"
     account_name: str = ""
     request_id: str | None = None
@@ -36,6 +37,7 @@ class Caller:
     # (key, request fingerprint) of an Idempotency-Key not looked up yet: the next unit of work
     # looks it up with its first statement and stops with `Replayed` when a response is stored.
     replay_check: tuple[str, str] | None = None
+    amazon_pay_enabled: bool = True  # by automatic_payment_methods (test mode: on by default)
 
     @property
     def publishable(self) -> bool:

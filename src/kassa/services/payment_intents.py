@@ -234,32 +234,30 @@ class PaymentIntents:
                 check_client_secret(intent_id, client_secret, intent)
             if intent is None:
                 raise no_such("payment_intent", intent_id, param="intent")
-            account = await repo.get_account(tx, caller.account_id)
-            url, _ = await self._plan(tx, caller, intent, command, account, int(time.time()))
-            return intent, account, url
+            url, _ = await self._plan(tx, caller, intent, command, int(time.time()))
+            return intent, url
 
-        intent, account, url = await self.db.read(read)
+        intent, url = await self.db.read(read)
         connector = await self.connectors.for_account(caller.account_id, True)
         attempt_id = new_id("atmpt")
         capture = pi.effective_capture_method(intent) != "manual"
         with answered_as_kassa():
             redirect = await connector.start_authorization(self._authorization_request(
-                attempt_id, intent, capture, url, base_url, account))
+                attempt_id, intent, capture, url, base_url, caller.account_name))
         return Started(attempt_id, redirect, intent.amount, intent.currency, capture)
 
     @staticmethod
     def _authorization_request(attempt_id: str, intent: pi.PaymentIntent, capture: bool, url: str, base_url: str,
-                               account) -> AuthorizationRequest:
+                               merchant_name: str) -> AuthorizationRequest:
         return AuthorizationRequest(attempt_id=attempt_id, intent_id=intent.id, amount=intent.amount,
                                     currency=intent.currency, capture=capture, return_url=url,
-                                    kassa_base_url=base_url, merchant_name=account["name"])
+                                    kassa_base_url=base_url, merchant_name=merchant_name)
 
-    async def _plan(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, command: pi.Confirm, account,
+    async def _plan(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, command: pi.Confirm,
                     now: int) -> tuple[str, PaymentMethod]:
         """Every check of a confirm, with no change: the return URL, and the payment method to try
         (a new one, not stored yet, when the command gives only its type)."""
-        pi.check_confirm(intent, command, country=account["country"],
-                         amazon_pay_enabled=bool(account["amazon_pay_enabled"]))
+        pi.check_confirm(intent, command, country=caller.country, amazon_pay_enabled=caller.amazon_pay_enabled)
         url = return_urls.validate(command.return_url or intent.return_url, livemode=caller.livemode)
         if command.payment_method:
             method = await self._method(tx, caller, command.payment_method)
@@ -279,8 +277,7 @@ class PaymentIntents:
 
     async def _confirm(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, command: pi.Confirm,
                        base_url: str, now: int, started: Started | None = None):
-        account = await repo.get_account(tx, caller.account_id)
-        url, method = await self._plan(tx, caller, intent, command, account, now)
+        url, method = await self._plan(tx, caller, intent, command, now)
         events: list[DomainEvent] = []
         if not command.payment_method and command.payment_method_type:
             await repo.insert_object(tx, "payment_methods", caller.account_id, method)
@@ -294,7 +291,7 @@ class PaymentIntents:
         else:
             attempt_id = new_id("atmpt")
             redirect = await self.connectors.test.start_authorization(self._authorization_request(
-                attempt_id, intent, capture, url, base_url, account))
+                attempt_id, intent, capture, url, base_url, caller.account_name))
         await repo.insert_authorization(tx, {
             "id": attempt_id, "token_hash": digest(redirect.token), "account_id": caller.account_id,
             "livemode": caller.livemode, "payment_intent": intent.id, "created": now,

@@ -44,7 +44,7 @@ async def delete_keys(tx: Tx, account_id: str, livemode: bool, kind: str) -> Non
 
 async def find_key(tx: Tx, key_hash: bytes):
     return await tx.one(
-        "SELECT k.key_hash, k.account_id, k.livemode, k.kind, a.country, a.name "
+        "SELECT k.key_hash, k.account_id, k.livemode, k.kind, a.country, a.name, a.amazon_pay_enabled "
         "FROM api_keys k JOIN accounts a ON a.id = k.account_id WHERE k.key_hash = :h", {"h": key_hash})
 
 

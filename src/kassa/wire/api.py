@@ -110,7 +110,7 @@ class Api:
             if row is None or not auth.same_hash(bytes(row["key_hash"]), digest):
                 raise auth.invalid_key(key)
             record = auth.KeyRecord(digest, row["account_id"], bool(row["livemode"]), row["kind"],
-                                    row["country"], row["name"])
+                                    row["country"], row["name"], bool(row["amazon_pay_enabled"]))
             self.keys[digest] = record
         return record
 
@@ -143,7 +143,7 @@ class Api:
                 pairs = await self._pairs(request)
                 params = Params(decode(pairs))
                 caller = Caller(record.account_id, record.livemode, record.kind, record.country,
-                                record.account_name, request_id)
+                                record.account_name, request_id, amazon_pay_enabled=record.amazon_pay_enabled)
                 call = Call(caller, params, request.path_params, request)
                 if request.method != "GET":
                     key = request.headers.get("idempotency-key") if request.method == "POST" else None

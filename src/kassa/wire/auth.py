@@ -17,6 +17,7 @@ class KeyRecord:
     kind: str  # 'secret' | 'publishable'
     country: str
     account_name: str
+    amazon_pay_enabled: bool
 
 
 MISSING = ("You did not provide an API key. You need to provide your API key in the Authorization header, "
