@@ -87,6 +87,7 @@ def test_handle_next_action_sends_the_buyer_to_amazon_pay(page, demo, merchant_s
         "payment_method_data": {"type": "amazon_pay"}, "return_url": demo.shop_url + "/complete"})
     page.evaluate("secret => { window.handleNextAction(secret); }", intent.client_secret)
     page.wait_for_url(demo.kassa_url + "/amazon_pay/test/**")
+    assert page.get_by_role("button", name="Authorize test payment").is_visible()
 
 
 def test_a_paid_intent_is_refused_by_the_api(page, demo, merchant_site, expect):

@@ -240,10 +240,8 @@ def test_hash_refuses_a_scalar_or_an_appended_list(body):
 
 def test_finish_accepts_when_every_param_was_read():
     p = params(b"amount=1099&currency=usd&shipping[name]=Jo")
-    p.int("amount")
-    p.str("currency")
-    p.hash("shipping").str("name")
-    p.finish()
+    assert (p.int("amount"), p.str("currency"), p.hash("shipping").str("name")) == (1099, "usd", "Jo")
+    assert p.finish() is None  # no unknown parameter left: nothing raised
 
 
 def test_unknown_top_level_param():
@@ -330,5 +328,5 @@ def test_metadata_error_inside_a_hash_names_the_full_param():
 
 def test_metadata_is_marked_as_used():
     p = params(b"metadata[a]=b")
-    p.metadata()
-    p.finish()
+    assert p.metadata() == {"a": "b"}
+    assert p.finish() is None  # metadata[a] counts as read: nothing raised
