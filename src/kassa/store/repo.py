@@ -233,16 +233,16 @@ async def insert_authorization(tx: Tx, row: dict) -> None:
                  ":payment_intent, :created, :deadline, :return_url, NULL, :external_id)", row)
 
 
-async def authorization_by_token(tx: Tx, token_hash: bytes):
-    return await tx.one("SELECT * FROM authorizations WHERE token_hash = :h", {"h": token_hash})
-
-
 async def authorization_and_account_by_token(tx: Tx, token_hash: bytes):
-    """The attempt of a one-time token, with its account's country, name and clock offset (as
-    account_country, account_name, account_clock): one statement for the hosted page."""
-    return await tx.one("SELECT t.*, a.country AS account_country, a.name AS account_name, "
-                        "a.test_clock_offset AS account_clock FROM authorizations t "
-                        "JOIN accounts a ON a.id = t.account_id WHERE t.token_hash = :h", {"h": token_hash})
+    """(the attempt of a one-time token, its account's id, country, name and test_clock_offset) in
+    one statement, for the pages the buyer lands on; None for an unknown token."""
+    row = await tx.one("SELECT t.*, a.country AS account_country, a.name AS account_name, "
+                       "a.test_clock_offset AS account_clock FROM authorizations t "
+                       "JOIN accounts a ON a.id = t.account_id WHERE t.token_hash = :h", {"h": token_hash})
+    if row is None:
+        return None
+    return row, {"id": row["account_id"], "country": row["account_country"], "name": row["account_name"],
+                 "test_clock_offset": row["account_clock"]}
 
 
 async def authorization(tx: Tx, authorization_id: str, *, lock: bool = False):

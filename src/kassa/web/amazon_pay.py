@@ -62,10 +62,10 @@ def routes(db, intents: PaymentIntents, refunds: Refunds, connectors: Connectors
            verifier: NotificationVerifier) -> list[Route]:
     async def find(token: str):
         async def read(tx):
-            attempt = await repo.authorization_by_token(tx, digest(token))
-            if attempt is None or not attempt["livemode"]:
+            found = await repo.authorization_and_account_by_token(tx, digest(token))
+            if found is None or not found[0]["livemode"]:
                 return None
-            return attempt, await repo.get_account(tx, attempt["account_id"])
+            return found
 
         return await db.read(read)
 

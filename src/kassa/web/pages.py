@@ -64,12 +64,10 @@ def outcome_url(attempt, intent, outcome: str) -> str:
 def routes(db, intents: PaymentIntents) -> list[Route]:
     async def find(token: str):
         async def read(tx):
-            attempt = await repo.authorization_and_account_by_token(tx, digest(token))
-            if attempt is None or attempt["livemode"]:  # a live attempt is decided by Amazon Pay only
+            found = await repo.authorization_and_account_by_token(tx, digest(token))
+            if found is None or found[0]["livemode"]:  # a live attempt is decided by Amazon Pay only
                 return None
-            account = {"id": attempt["account_id"], "country": attempt["account_country"],
-                       "name": attempt["account_name"], "test_clock_offset": attempt["account_clock"]}
-            return attempt, account
+            return found
 
         return await db.read(read)
 
