@@ -44,6 +44,21 @@ def test_test_page_shows_merchant_amount_and_two_buttons(client):
     assert headers["cache-control"] == "no-store"
 
 
+def test_an_account_outside_the_us_confirms_by_its_own_country(server, client):
+    """Confirm checks the currency against the confirming account's country (a US account would
+    refuse eur): a German account's euro intent goes on to the page, which shows euros."""
+    german = server.client(new_account(server, "DE")["secret_test"])
+    intent = confirm(german, german.v1.payment_intents.create(params={"amount": 2500, "currency": "eur"}).id)
+    page = httpx.get(page_url(intent))
+    assert page.status_code == 200 and "€25.00" in page.text
+    assert outcome(press(page_url(intent), "authorize"))["redirect_status"] == "succeeded"
+    assert german.v1.payment_intents.retrieve(intent.id).status == "succeeded"
+    with pytest.raises(stripe.InvalidRequestError) as info:  # the same currency, a US account
+        client.v1.payment_intents.create(params={"amount": 2500, "currency": "eur",
+                                                 "payment_method_types": ["amazon_pay"]})
+    assert info.value.code == "payment_intent_invalid_currency"
+
+
 def test_approve_with_automatic_capture(client):
     intent = new_confirmed(client)
     back = press(page_url(intent), "authorize")
