@@ -1,7 +1,8 @@
-"""A small merchant shop taking payments with Amazon Pay, written the way Stripe's guide "Accept a
-payment with Amazon Pay" tells a merchant to, against kassa instead of Stripe.
+"""A small merchant shop taking payments by card and with Amazon Pay, written the way Stripe's guide
+"Accept a payment with Amazon Pay" tells a merchant to, against kassa instead of Stripe.
 
-The server creates the PaymentIntent with the official `stripe` package; the checkout page loads
+The server creates the PaymentIntent with the official `stripe` package, with the payment methods
+the account allows (`automatic_payment_methods`, Stripe's default); the checkout page loads
 kassa.js from kassa, mounts the Payment Element and calls confirmPayment; the return page
 (/complete) reads the outcome in the browser with retrievePaymentIntent. The only kassa-specific
 line is ``base_addresses={"api": kassa_url}``.
@@ -72,7 +73,7 @@ def create_app(config: Config) -> Starlette:
         """The checkout page, with the client secret of a new (or unfinished) PaymentIntent."""
         intent = unfinished_intent(request.cookies.get(INTENT_COOKIE)) or client.v1.payment_intents.create(
             params={"amount": PRODUCT["amount"], "currency": PRODUCT["currency"],
-                    "payment_method_types": ["amazon_pay"]})
+                    "automatic_payment_methods": {"enabled": True}})
         response = page("checkout.html", request, client_secret=intent.client_secret)
         response.set_cookie(INTENT_COOKIE, intent.id, httponly=True, samesite="lax")
         return response
@@ -94,7 +95,7 @@ def create_app(config: Config) -> Starlette:
 
 def main(argv: list[str] | None = None) -> None:
     env = os.environ.get
-    parser = argparse.ArgumentParser(description="The kassa demo shop (a merchant taking Amazon Pay).")
+    parser = argparse.ArgumentParser(description="The kassa demo shop (a merchant taking cards and Amazon Pay).")
     parser.add_argument("--host", default=env("SHOP_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(env("SHOP_PORT", "4243")))
     parser.add_argument("--kassa-url", default=env("KASSA_URL", "http://127.0.0.1:4242"))

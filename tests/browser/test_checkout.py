@@ -82,7 +82,7 @@ def test_whole_purchase_by_keyboard(page, demo, expect):
     # Tab into the Payment Element: focus lands on the Amazon Pay radio inside the iframe.
     tab_until(page, lambda: frame.evaluate("document.hasFocus() && document.activeElement.name === 'method'"))
     assert frame.evaluate("document.activeElement.value") == "amazon_pay"
-    label = frame.locator("label.method")
+    label = frame.locator("label.method", has=frame.locator("input[value='amazon_pay']"))
     expect(label).to_have_css("outline-style", "solid")  # a visible focus style
     page.keyboard.press("Space")
     assert frame.evaluate("document.activeElement.checked") is True

@@ -1,4 +1,6 @@
 // The checkout, as in Stripe's Amazon Pay guide: mount the Payment Element, confirm on "Pay now".
+// The Payment Element offers the methods the intent allows (here Card and Amazon Pay); a card's
+// details stay inside kassa's frame.
 const form = document.getElementById('payment-form');
 const button = document.getElementById('submit');
 const message = document.getElementById('payment-message');
@@ -15,7 +17,8 @@ form.addEventListener('submit', async (event) => {
   button.disabled = true;
   message.textContent = '';
   const {error} = await stripe.confirmPayment({elements, confirmParams: {return_url: returnUrl}});
-  // Reached only when confirming failed: otherwise the buyer is on their way to Amazon Pay.
+  // Reached only when confirming failed (a decline, invalid card details): otherwise the buyer is
+  // on their way to the return page, Amazon Pay or the card's authentication.
   message.textContent = error.message;
   button.disabled = false;
 });

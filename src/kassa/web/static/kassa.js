@@ -64,6 +64,12 @@
     return error;
   }
 
+  /** Billing details as plain data (what postMessage can carry), or undefined. */
+  function plain(value) {
+    if (value === undefined || value === null) return undefined;
+    return JSON.parse(JSON.stringify(value));
+  }
+
   function validationError(message, code = 'incomplete') {
     return {type: 'validation_error', code, message};
   }
@@ -151,29 +157,57 @@
         throw new IntegrationError('confirmPayment: redirect must be "always" or "if_required".');
       }
       const params = {...confirmParams};
+      let group = null;
+      let chosen = null;
       if (elements) {
-        const group = groups.get(elements);
+        group = groups.get(elements);
         if (!group) throw new IntegrationError('confirmPayment: elements must come from stripe.elements().');
         clientSecret = clientSecret || group.clientSecret;
         if (!group.payment) throw new IntegrationError('confirmPayment: create and mount a Payment Element first.');
-        const collected = await group.payment.collect();
+        const data = confirmParams.payment_method_data || {};
+        // A card's PaymentMethod is made inside kassa's frame (with these billing details): the
+        // page gets its id, never the number.
+        const collected = await group.payment.collect({create: true, billingDetails: data.billing_details});
         if (collected.error) return {error: collected.error};
-        params.payment_method_data = {...(confirmParams.payment_method_data || {}), type: collected.value.type};
+        chosen = collected.value.type;
+        if (collected.paymentMethod) {
+          delete params.payment_method_data;
+          params.payment_method = collected.paymentMethod;
+        } else {
+          params.payment_method_data = {...data, type: chosen};
+        }
       } else if (!clientSecret) {
         throw new IntegrationError('confirmPayment: pass elements or clientSecret.');
       }
       const id = intentIdOf(clientSecret, 'confirmPayment');
       params.client_secret = clientSecret;
+      // As Stripe.js: authentication is shown in this page when the merchant did not ask to be
+      // redirected back in any case.
+      if (chosen === 'card' && redirect === 'if_required') params.use_stripe_sdk = true;
       const {data: intent, error} = await api('POST', `/v1/payment_intents/${id}/confirm`, params);
-      if (error) return {error: shapeError(error, await failedIntent(error, clientSecret))};
-      return settle(intent, redirect, confirmParams.return_url);
+      if (error) {
+        const shaped = shapeError(error, await failedIntent(error, clientSecret));
+        if (group && group.payment) group.payment.showError(shaped);
+        return {error: shaped};
+      }
+      const result = await settle(intent, redirect, confirmParams.return_url, chosen === 'card');
+      if (result.error && group && group.payment) group.payment.showError(result.error);
+      return result;
     }
 
-    /** After a confirmation: send the buyer where they must go, or give the merchant the result. */
-    function settle(intent, redirect, returnUrl) {
+    /** After a confirmation: send the buyer where they must go, or give the merchant the result.
+     * `inPage`: a card's authentication may be shown over this page rather than redirecting. */
+    async function settle(intent, redirect, returnUrl, inPage = false) {
       const next = intent.next_action;
-      if (intent.status === 'requires_action' && next && next.type === 'redirect_to_url') {
-        return navigate(next.redirect_to_url.url);
+      if (intent.status === 'requires_action' && next) {
+        const sdk = next.type === 'use_stripe_sdk' && next.use_stripe_sdk && next.use_stripe_sdk.stripe_js;
+        const redirectUrl = next.type === 'redirect_to_url' && next.redirect_to_url && next.redirect_to_url.url;
+        if (sdk || (redirectUrl && inPage && redirect === 'if_required' && sameOrigin(redirectUrl))) {
+          const outcome = await authenticate(sdk || redirectUrl, intent.client_secret);
+          if (outcome.error) return outcome;
+          return settle(outcome.intent, redirect, returnUrl);
+        }
+        if (redirectUrl) return navigate(redirectUrl);
       }
       if (intent.status === 'requires_payment_method' && intent.last_payment_error) {
         return {error: shapeError(intent.last_payment_error, intent)};
@@ -186,6 +220,72 @@
         return navigate(url.href);
       }
       return {paymentIntent: intent};
+    }
+
+    function sameOrigin(url) {
+      try { return new URL(url, location.href).origin === origin; } catch (_) { return false; }
+    }
+
+    /** Card authentication (3D Secure) over the page, as Stripe.js does: kassa's page in a modal
+     * frame; the intent is read until it leaves requires_action. Closing the modal gives up. */
+    function authenticate(url, clientSecret) {
+      if (!sameOrigin(url)) {
+        return Promise.resolve({error: shapeError({message: 'kassa returned an invalid authentication address.'})});
+      }
+      return new Promise((resolve) => {
+        const returnFocus = document.activeElement;
+        const overlay = document.createElement('div');
+        overlay.setAttribute('role', 'dialog');
+        overlay.setAttribute('aria-modal', 'true');
+        overlay.setAttribute('aria-label', 'Card authentication');
+        overlay.dataset.kassaAuthentication = '';
+        Object.assign(overlay.style, {position: 'fixed', inset: '0', zIndex: '2147483647', display: 'flex',
+                                      alignItems: 'center', justifyContent: 'center', background: 'rgba(15, 23, 42, .55)'});
+        const box = document.createElement('div');
+        Object.assign(box.style, {position: 'relative', width: 'min(500px, 100vw)', height: 'min(600px, 100vh)',
+                                  background: '#fff', borderRadius: '8px', overflow: 'hidden',
+                                  boxShadow: '0 20px 50px rgba(0, 0, 0, .35)'});
+        const close = document.createElement('button');
+        close.type = 'button';
+        close.textContent = '×';
+        close.setAttribute('aria-label', 'Close authentication');
+        Object.assign(close.style, {position: 'absolute', top: '6px', right: '8px', zIndex: '1', font: '24px/1 sans-serif',
+                                    border: '0', background: 'transparent', cursor: 'pointer', padding: '4px 8px'});
+        const frame = document.createElement('iframe');
+        frame.title = 'Card authentication';
+        frame.src = new URL(url, location.href).href;
+        Object.assign(frame.style, {border: '0', width: '100%', height: '100%', display: 'block'});
+        box.append(close, frame);
+        overlay.append(box);
+        document.body.append(overlay);
+        frame.focus();
+
+        let done = false;
+        let timer = null;
+        function finish(outcome) {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          overlay.remove();
+          if (returnFocus && typeof returnFocus.focus === 'function') returnFocus.focus();
+          resolve(outcome);
+        }
+        async function poll() {
+          const {data, error} = await retrieve(clientSecret);
+          if (done) return;
+          if (error) return finish({error: shapeError(error)});
+          if (data.status !== 'requires_action') return finish({intent: data});
+          timer = setTimeout(poll, 700);
+        }
+        close.addEventListener('click', async () => {
+          const {data} = await retrieve(clientSecret);
+          if (data && data.status !== 'requires_action') return finish({intent: data});
+          finish({error: shapeError({type: 'invalid_request_error', code: 'payment_intent_authentication_failure',
+            message: 'We are unable to authenticate your payment method. Please choose a different payment ' +
+                     'method and try again.'}, data)});
+        });
+        timer = setTimeout(poll, 700);
+      });
     }
 
     async function retrievePaymentIntent(clientSecret) {
@@ -281,19 +381,28 @@
           key: publishableKey, clientSecret: group.clientSecret, origin: location.origin, id,
           appearance: JSON.stringify(group.appearance), layout: JSON.stringify(options.layout || 'tabs'),
         });
+        if (Array.isArray(options.paymentMethodOrder)) settings.set('order', JSON.stringify(options.paymentMethodOrder));
         return `${base}/v3/elements/payment#${settings}`; // a fragment: never sent to any server
       }
 
-      /** The buyer's choice, from the frame: {value: {type}} or {error}. */
-      async function collect() {
+      /** The buyer's choice, from the frame: {value: {type}} or {error}; with `create`, a card's
+       * PaymentMethod made by the frame: {value: {type: 'card'}, paymentMethod: 'pm_…'}. */
+      async function collect({create = false, billingDetails} = {}) {
         if (!iframe) return {error: validationError('The Payment Element is not mounted.')};
         await loaded;
         if (broken) return {error: shapeError(broken)};
         const requestId = ++requests;
         return new Promise((resolve) => {
           waiting.set(requestId, resolve);
-          send({type: 'collect', requestId});
+          send({type: 'collect', requestId, create, billingDetails: plain(billingDetails)});
         });
+      }
+
+      /** A payment error the buyer must see in the Element (a decline, a failed authentication). */
+      function showError(error) {
+        if (error.type === 'card_error' || error.code === 'payment_intent_authentication_failure') {
+          send({type: 'error', error: {type: error.type, code: error.code, param: error.param, message: error.message}});
+        }
       }
 
       const element = {
@@ -351,7 +460,7 @@
           send({type: 'layout', layout: options.layout});
         },
       };
-      return {element, collect, send};
+      return {element, collect, send, showError};
     }
 
     return {elements, confirmPayment, retrievePaymentIntent, handleNextAction};
