@@ -21,6 +21,8 @@ from .domain.payment_method import PaymentMethod
 from .domain.refund import Refund
 from .methods.amazon_pay.notifications import NotificationVerifier
 from .methods.amazon_pay.test_mode import TestModeAmazonPay
+from .methods.card.test_mode import TestModeCards
+from .services.card_payments import CardPayments
 from .services.connectors import Connectors, live_factory
 from .services.objects import Objects, PaymentMethods
 from .services.payment_intents import PaymentIntents
@@ -28,7 +30,7 @@ from .services.refunds import Refunds
 from .services.unit import Runner
 from .store import repo
 from .store.database import Database, open_database
-from .web import amazon_pay, elements, pages
+from .web import amazon_pay, elements, pages, three_d_secure
 from .wire import expand
 from .wire import render as render_module
 from .wire.api import Api, error_response, json_response
@@ -52,6 +54,7 @@ class Services:
         self.notifications = NotificationVerifier(amazon_pay.certificate_fetcher(settings.sns_certificate_dir))
         self.methods = PaymentMethods(self.runner, "payment_methods", PaymentMethod, "payment_method",
                                       "payment_method")
+        self._add_cards()
         self.charges = Objects(self.runner, "charges", Charge, "charge", "charge")
         self.refund_objects = Objects(self.runner, "refunds", Refund, "refund", "refund")
         interval = float(os.environ.get("KASSA_SWEEP_INTERVAL", "1.0"))
@@ -62,6 +65,15 @@ class Services:
                                       timeout=settings.webhook_timeout, interval=interval)
         self.runner.on_deliveries = self.webhooks.wake
         self._register_expanders()
+
+    def _add_cards(self) -> None:
+        """Cards (test mode): one connector, used by payment methods, intents and refunds."""
+        key = os.environ.get("KASSA_CARD_FINGERPRINT_KEY")
+        connector = TestModeCards(key.encode() if key else None)
+        self.cards = CardPayments(self.runner, connector)
+        self.cards.intents = self.intents
+        self.intents.cards = self.methods.cards = self.cards
+        self.refunds.cards = connector
 
     def _register_expanders(self) -> None:
         def loader(service):
@@ -102,6 +114,7 @@ def build_routes(services: Services) -> list[Route]:
     routes.append(Route("/healthz", healthz, methods=["GET"]))
     routes.append(Route("/v1/{path:path}", preflight, methods=["OPTIONS"]))
     routes += pages.routes(db, services.intents)
+    routes += three_d_secure.routes(db, services.intents, services.cards)
     routes += amazon_pay.routes(db, services.intents, services.refunds, services.connectors, services.notifications)
     routes += elements.routes()
     return routes

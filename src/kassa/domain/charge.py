@@ -1,4 +1,6 @@
-"""Charges: the money an approved Amazon Pay authorization moved (or holds, before capture)."""
+"""Charges: the money an approved authorization moved (or holds, before capture), or a card
+attempt that was declined (``failed``: Stripe keeps a record of every attempt that reached the card
+network)."""
 
 from __future__ import annotations
 
@@ -31,6 +33,12 @@ class Charge:
     statement_descriptor: str | None = None
     transaction_id: str | None = None
     released: bool = False  # an uncaptured hold that was released (cancel or expiry)
+    method_type: str = "amazon_pay"
+    method_details: dict | None = None  # payment_method_details[<method_type>] when the method gives them
+    outcome: dict | None = None  # Stripe's outcome (network status, risk, seller message), when known
+    failure_code: str | None = None
+    failure_message: str | None = None
+    test_card: str | None = None  # internal: the test card charged (how its refunds behave)
 
     @property
     def refunded(self) -> bool:
@@ -63,6 +71,25 @@ def authorize(*, livemode: bool, amount: int, currency: str, intent_id: str, pay
         transaction_id=transaction_id or "P01-" + random_base62(7).upper() + "-" + random_base62(7).upper(),
     )
     return charge, [DomainEvent("charge.succeeded", charge)]
+
+
+def of_card(*, livemode: bool, amount: int, currency: str, intent_id: str, payment_method: str, now: int,
+            captured: bool, details: dict, outcome: dict, test_card: str | None, description: str | None,
+            receipt_email: str | None, billing_details: dict, shipping: dict | None,
+            statement_descriptor: str | None, failure: tuple[str, str] | None = None
+            ) -> tuple[Charge, list[DomainEvent]]:
+    """A card attempt's charge: succeeded (captured, or held for a manual capture), or failed with
+    `failure` (code, message), as the card connector decided."""
+    failed = failure is not None
+    charge = Charge(
+        id=new_id("ch"), livemode=livemode, amount=amount, currency=currency, created=now,
+        payment_intent=intent_id, payment_method=payment_method, captured=captured and not failed,
+        amount_captured=amount if captured and not failed else 0, status="failed" if failed else "succeeded",
+        description=description, receipt_email=receipt_email, billing_details=billing_details, shipping=shipping,
+        statement_descriptor=statement_descriptor, transaction_id=details.get("network_transaction_id"),
+        method_type="card", method_details=details, outcome=outcome, test_card=test_card,
+        failure_code=failure[0] if failed else None, failure_message=failure[1] if failed else None)
+    return charge, [DomainEvent("charge.failed" if failed else "charge.succeeded", charge)]
 
 
 def capture(charge: Charge, amount: int) -> tuple[Charge, list[DomainEvent]]:

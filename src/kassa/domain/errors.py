@@ -75,3 +75,16 @@ def missing_param(param: str) -> InvalidRequest:
 
 def no_such(kind: str, object_id: str, param: str = "id") -> NotFound:
     return NotFound(f"No such {kind}: '{object_id}'", param=param)
+
+
+class Refusal:
+    """The result of a change that is kept (its state and events commit) and yet answers with an
+    error, as Stripe's declined card does: the intent is stored in ``requires_payment_method`` and
+    the caller gets the 402. `subject` is the object the error carries (the updated intent); the
+    edge renders both, and the sealed response (what a replay returns) is the error."""
+
+    __slots__ = ("error", "subject")
+
+    def __init__(self, error: KassaError, subject=None) -> None:
+        self.error = error
+        self.subject = subject

@@ -14,6 +14,7 @@ from .errors import InvalidRequest
 from .events import DomainEvent
 from .ids import client_secret_for, new_id
 from .metadata import apply_metadata
+from . import payment_method_types as offer
 from .records import Records
 
 REQUIRES_PAYMENT_METHOD = "requires_payment_method"
@@ -33,7 +34,7 @@ SETUP_FUTURE_USAGE = ("off_session", "on_session")
 # Reasons a merchant may give; 'abandoned', 'automatic', 'failed_invoice', 'void_invoice' and
 # 'expired' are set by the system.
 CANCELLATION_REASONS = ("duplicate", "fraudulent", "requested_by_customer", "abandoned")
-SUPPORTED_METHOD_TYPES = ("amazon_pay",)
+SUPPORTED_METHOD_TYPES = offer.SUPPORTED
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +119,11 @@ def create(command: CreateIntent, *, livemode: bool, now: int, country: str = "U
            ) -> tuple[PaymentIntent, list[DomainEvent]]:
     """A new intent in ``requires_payment_method`` (or ``requires_confirmation`` with a method)."""
     money.validate_amount(command.amount, command.currency)
-    check_currency(command.currency, country)
-    method_types = _method_types(command.payment_method_types, command.automatic_payment_methods)
+    method_types = _method_types(command.payment_method_types, command.automatic_payment_methods,
+                                 currency=command.currency, country=country, livemode=livemode)
+    automatic = command.automatic_payment_methods
+    if command.payment_method_types is None and automatic is None:
+        automatic = {"enabled": True}  # Stripe's default: every method the account allows
     if command.capture_method is not None:
         capture_method = command.capture_method
     else:
@@ -136,7 +140,7 @@ def create(command: CreateIntent, *, livemode: bool, now: int, country: str = "U
         capture_method=capture_method,
         confirmation_method=command.confirmation_method or "automatic",
         payment_method_types=method_types,
-        automatic_payment_methods=command.automatic_payment_methods,
+        automatic_payment_methods=automatic,
         payment_method_options=_method_options(command.payment_method_options, method_types),
         payment_method=command.payment_method,
         description=command.description,
@@ -153,23 +157,15 @@ def create(command: CreateIntent, *, livemode: bool, now: int, country: str = "U
     return intent, [DomainEvent("payment_intent.created", intent)]
 
 
-def _method_types(requested: tuple[str, ...] | None, automatic: dict | None) -> tuple[str, ...]:
+def _method_types(requested: tuple[str, ...] | None, automatic: dict | None, *, currency: str, country: str,
+                  livemode: bool) -> tuple[str, ...]:
     if requested is not None and automatic and automatic.get("enabled"):
         raise InvalidRequest(
             "You may only specify one of these parameters: automatic_payment_methods, payment_method_types.",
             param="payment_method_types")
     if requested is None:
-        return SUPPORTED_METHOD_TYPES
-    if not requested:
-        raise InvalidRequest("payment_method_types must contain at least one payment method type.",
-                             param="payment_method_types")
-    for index, kind in enumerate(requested):
-        if kind not in SUPPORTED_METHOD_TYPES:
-            raise InvalidRequest(
-                f"The payment method type provided: {kind[:60]} is invalid. This PaymentIntent can "
-                f"only accept: {', '.join(SUPPORTED_METHOD_TYPES)}.",
-                code="payment_intent_invalid_parameter", param=f"payment_method_types[{index}]")
-    return tuple(dict.fromkeys(requested))
+        return offer.automatic(currency=currency, country=country, livemode=livemode)
+    return offer.requested(requested, currency=currency, country=country, livemode=livemode)
 
 
 def _method_options(options: dict | None, method_types: tuple[str, ...]) -> dict:
@@ -218,10 +214,16 @@ def update(intent: PaymentIntent, command: UpdateIntent, *, now: int, country: s
     amount = changes.get("amount", intent.amount)
     if "amount" in changes or "currency" in changes:
         money.validate_amount(amount, currency)
-        check_currency(currency, country)
     if "payment_method_types" in changes:
-        changes["payment_method_types"] = _method_types(changes["payment_method_types"], None)
+        changes["payment_method_types"] = _method_types(changes["payment_method_types"], None, currency=currency,
+                                                        country=country, livemode=intent.livemode)
         changes["automatic_payment_methods"] = None
+    elif "currency" in changes and intent.automatic_payment_methods:
+        changes["payment_method_types"] = offer.automatic(currency=currency, country=country,
+                                                          livemode=intent.livemode)
+    elif "amount" in changes or "currency" in changes:
+        if "amazon_pay" in intent.payment_method_types:
+            check_currency(currency, country)
     if "payment_method_options" in changes:
         types = changes.get("payment_method_types", intent.payment_method_types)
         merged = {**intent.payment_method_options, **(changes["payment_method_options"] or {})}
@@ -272,6 +274,9 @@ class Confirm:
     shipping: dict | None = None
     payment_method_options: dict | None = None
     billing_details: dict | None = None  # of a method created from payment_method_data
+    card: Any = None  # payment_method_data[card] or a test PaymentMethod id (a CardInput), for the card connector
+    off_session: bool = False
+    error_on_requires_action: bool = False
 
 
 def check_confirm(intent: PaymentIntent, command: Confirm, *, country: str, amazon_pay_enabled: bool = True) -> None:
@@ -286,6 +291,14 @@ def check_confirm(intent: PaymentIntent, command: Confirm, *, country: str, amaz
             "You cannot confirm this PaymentIntent because it's missing a payment method. To confirm the "
             "PaymentIntent, pass a payment_method or payment_method_data[type]=amazon_pay.",
             code="missing_required_parameter", param="payment_method")
+
+
+def check_method(intent: PaymentIntent, command: Confirm, method_type: str, *, country: str,
+                 amazon_pay_enabled: bool = True) -> None:
+    """What the chosen method needs before an attempt: Amazon Pay (a redirect) needs a return_url,
+    a currency it takes and the account's switch on; a card needs none of these."""
+    if method_type != "amazon_pay":
+        return
     if intent.automatic_payment_methods and not amazon_pay_enabled:
         raise InvalidRequest("Amazon Pay is not enabled on this account.",
                              code="payment_intent_incompatible_payment_method", param="payment_method")
@@ -299,13 +312,7 @@ def check_confirm(intent: PaymentIntent, command: Confirm, *, country: str, amaz
             extra={"payment_intent": intent.id})
 
 
-def check_currency(currency: str, country: str) -> None:
-    allowed = money.amazon_pay_currencies(country)
-    if currency not in allowed:
-        raise InvalidRequest(
-            f"The currency provided ({currency}) is invalid for Amazon Pay on an account in {country.upper()}. "
-            f"Amazon Pay accepts: {', '.join(sorted(allowed))}.",
-            code="payment_intent_invalid_currency", param="currency")
+check_currency = offer.check_amazon_pay_currency
 
 
 def require_action(intent: PaymentIntent, command: Confirm, *, payment_method: str, redirect_url: str,

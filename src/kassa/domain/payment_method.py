@@ -1,4 +1,5 @@
-"""PaymentMethods: how a buyer pays. kassa knows one type, ``amazon_pay`` (its hash is empty)."""
+"""PaymentMethods: how a buyer pays. kassa knows two types: ``amazon_pay`` (its hash is empty) and
+``card`` (its hash describes the card; the rules about card data live in methods/card/)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from .errors import InvalidRequest
 from .ids import new_id
 from .records import Records
 
-TYPES = ("amazon_pay",)
+TYPES = ("amazon_pay", "card")
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +22,8 @@ class PaymentMethod:
     metadata: dict = field(default_factory=dict)
     customer: str | None = None
     allow_redisplay: str = "unspecified"
+    card: dict | None = None  # Stripe's card hash (brand, last4, fingerprint, …), never the number
+    test_card: str | None = None  # internal: which of Stripe's test cards this is (how it behaves)
 
     @classmethod
     def from_record(cls, record: dict) -> PaymentMethod:
@@ -30,13 +33,29 @@ class PaymentMethod:
 _RECORDS = Records(PaymentMethod)
 
 
+@dataclass(frozen=True, slots=True)
+class CardInput:
+    """Card data as a request gave it, on its way to the card connector (which alone reads it).
+    Its repr shows nothing, so that no log line or traceback can carry a number or a CVC."""
+
+    prefix: str  # how Stripe names the hash in errors: card, or payment_method_data[card]
+    number: str | None = field(default=None, repr=False)
+    exp_month: str | None = field(default=None, repr=False)
+    exp_year: str | None = field(default=None, repr=False)
+    cvc: str | None = field(default=None, repr=False)
+    token: str | None = None  # Stripe's test tokens (tok_visa)
+    test_method: str | None = None  # Stripe's test PaymentMethod ids (pm_card_visa)
+
+
 EMPTY_BILLING = {"address": None, "email": None, "name": None, "phone": None}
 
 
 def create(kind: str, *, livemode: bool, now: int, billing_details: dict | None = None,
-           metadata: dict | None = None, param: str = "type") -> PaymentMethod:
+           metadata: dict | None = None, param: str = "type", card: dict | None = None,
+           test_card: str | None = None) -> PaymentMethod:
     if kind not in TYPES:
-        raise InvalidRequest(f"Invalid {param}: must be one of {', '.join(TYPES)} (kassa implements Amazon Pay).",
+        raise InvalidRequest(f"Invalid {param}: must be one of {', '.join(TYPES)} (kassa implements these).",
                              code="parameter_invalid_string", param=param)
     billing = {**EMPTY_BILLING, **(billing_details or {})}
-    return PaymentMethod(new_id("pm"), kind, livemode, now, billing, dict(metadata or {}))
+    return PaymentMethod(new_id("pm"), kind, livemode, now, billing, dict(metadata or {}), card=card,
+                         test_card=test_card)

@@ -39,10 +39,11 @@ _RECORDS = Records(Refund)
 
 
 def create(charge: Charge, amount: int | None, *, reason: str | None, metadata: dict | None, now: int,
-           refund_id: str | None = None, settle_after: int = SETTLE_AFTER_SECONDS
+           refund_id: str | None = None, settle_after: int | None = SETTLE_AFTER_SECONDS, status: str = PENDING
            ) -> tuple[Refund, Charge, list[DomainEvent]]:
-    """A pending refund of `amount` (all that is left by default); the charge counts it at once.
-    ``settle_after``: seconds until the worker asks whether it has settled."""
+    """A refund of `amount` (all that is left by default), pending unless `status` says otherwise
+    (a card refund succeeds at once); the charge counts it at once. ``settle_after``: seconds until
+    the worker asks whether it has settled (or changed: a card refund that fails later)."""
     if not charge.captured:
         raise InvalidRequest(
             f"Charge {charge.id} has not been captured; cancel its PaymentIntent to release the hold instead.",
@@ -60,7 +61,8 @@ def create(charge: Charge, amount: int | None, *, reason: str | None, metadata: 
             f"Refund amount ({amount}) is greater than unrefunded amount on charge ({left})",
             code="amount_too_large", param="amount")
     refund = Refund(refund_id or new_id("re"), charge.livemode, amount, charge.currency, now, charge.id,
-                    charge.payment_intent, PENDING, reason, dict(metadata or {}), settle_at=now + settle_after)
+                    charge.payment_intent, status, reason, dict(metadata or {}),
+                    settle_at=None if settle_after is None else now + settle_after)
     refunded = replace(charge, amount_refunded=charge.amount_refunded + amount)
     return refund, refunded, [
         DomainEvent("refund.created", refund),
@@ -85,3 +87,14 @@ def settle(refund: Refund, charge: Charge, *, succeeded: bool, failure_reason: s
     restored = replace(charge, amount_refunded=charge.amount_refunded - refund.amount)
     return failed, restored, [DomainEvent("refund.failed", failed, {"status": PENDING}),
                               DomainEvent("refund.updated", failed, {"status": PENDING})]
+
+
+def fail_after_success(refund: Refund, charge: Charge, *, failure_reason: str) -> tuple[Refund, Charge, list[DomainEvent]]:
+    """A refund that succeeded and then failed (Stripe's test card refundFail): the money counts as
+    unrefunded again."""
+    if refund.status != SUCCEEDED:
+        return refund, charge, []
+    failed = replace(refund, status=FAILED, settle_at=None, failure_reason=failure_reason)
+    restored = replace(charge, amount_refunded=charge.amount_refunded - refund.amount)
+    return failed, restored, [DomainEvent("refund.failed", failed, {"status": SUCCEEDED}),
+                              DomainEvent("refund.updated", failed, {"status": SUCCEEDED})]

@@ -57,6 +57,67 @@ class RefundResult:
     reason_code: str | None = None
 
 
+# ---- connectors that decide at once (cards) ------------------------------------------------
+
+# A third outcome beside AUTHORIZED and DECLINED: the buyer must act first (3D Secure).
+ACTION_REQUIRED = "action_required"
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Why an attempt was refused, in Stripe's card error terms."""
+
+    code: str
+    decline_code: str | None
+    message: str
+    advice_code: str | None = None
+    param: str | None = None
+    charged: bool = True  # the attempt reached the processor: a failed charge records it
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """A connector's answer at once: AUTHORIZED, DECLINED (with `failure`) or ACTION_REQUIRED.
+    `details` are the charge's payment_method_details for the method's type, `outcome` Stripe's
+    charge outcome (network status, risk, seller message)."""
+
+    outcome: str
+    details: dict
+    outcome_details: dict
+    failure: Failure | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """How an immediate attempt is made: by the buyer present or not, after authentication or not."""
+
+    off_session: bool = False
+    error_on_requires_action: bool = False
+    authenticated: bool = False
+    request_three_d_secure: str | None = None  # Stripe's payment_method_options[card][request_three_d_secure]
+
+
+@dataclass(frozen=True, slots=True)
+class RefundTerms:
+    """How a refund of an immediate method goes: its status at once, and whether (and when) it
+    changes later (`later` is the status it then takes)."""
+
+    status: str
+    later: str | None = None
+    after_seconds: int | None = None
+
+
+class ImmediateConnector(Protocol):
+    """A payment method that decides while the request waits (cards in test mode). It may still
+    send the buyer away to authenticate (`start_authentication`, 3D Secure), then decide again."""
+
+    name: str
+
+    async def authorize_now(self, request: AuthorizationRequest, method, attempt: Attempt) -> Decision: ...
+    async def start_authentication(self, request: AuthorizationRequest) -> Redirect: ...
+    def refund_terms(self, method_kind: str | None) -> RefundTerms: ...
+
+
 class Connector(Protocol):
     """Test mode's connector does no I/O; live mode's calls the outside world, so the services call
     it between units of work, never inside one."""

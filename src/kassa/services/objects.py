@@ -49,10 +49,17 @@ class Objects:
 
 
 class PaymentMethods(Objects):
-    async def create(self, caller: Caller, kind: str, billing_details: dict | None, metadata: dict | None):
+    cards = None  # services.card_payments.CardPayments: card data becomes a card hash there
+
+    async def create(self, caller: Caller, kind: str, billing_details: dict | None, metadata: dict | None, *,
+                     card=None):
         async def change(tx: Tx, now: int):
-            method = pms.create(kind, livemode=caller.livemode, now=now, billing_details=billing_details,
-                                metadata=metadata)
+            if kind == "card":
+                method = self.cards.new_method(caller, card, billing_details=billing_details, metadata=metadata,
+                                               now=now)
+            else:
+                method = pms.create(kind, livemode=caller.livemode, now=now, billing_details=billing_details,
+                                    metadata=metadata)
             await repo.insert_object(tx, "payment_methods", caller.account_id, method)
             return method, []
 

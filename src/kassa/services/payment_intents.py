@@ -23,6 +23,7 @@ from ..domain.events import DomainEvent
 from ..domain.ids import digest, intent_id_of_client_secret, new_id
 from ..domain.payment_method import PaymentMethod
 from ..methods.base import AUTHORIZED, PENDING, AuthorizationRequest, Completion, Redirect
+from ..methods.card import three_d_secure
 from ..store import repo
 from ..store.database import Tx
 from .connectors import Connectors, answered_as_kassa
@@ -68,6 +69,7 @@ class PaymentIntents:
         self.runner = runner
         self.db = runner.db
         self.connectors = connectors
+        self.cards: Any = None  # services.card_payments.CardPayments: attempts a card decides at once
 
     # ---- loading, with deadlines applied ------------------------------------------------
 
@@ -90,6 +92,8 @@ class PaymentIntents:
         if intent.status == pi.REQUIRES_ACTION:
             if intent.attempt:
                 await repo.close_authorization(tx, intent.attempt, "expired")
+            if three_d_secure.is_attempt(intent.attempt):  # a card's 3D Secure window
+                return await self.cards.fail_authentication(tx, caller, intent, now, expired=True)
             return await self._fail(tx, caller, intent, pi.EXPIRED, now)
         if caller.livemode and not released:  # the sweep releases the hold at Amazon Pay first
             return intent, []
@@ -168,7 +172,8 @@ class PaymentIntents:
             return await self.confirm(caller, created.id, confirm, client_secret=None, base_url=base_url)
 
         async def change(tx: Tx, now: int):
-            intent, events = pi.create(command, livemode=caller.livemode, now=now, country=caller.country)
+            creating = await self.cards.materialize(tx, caller, command, now)  # pm_card_visa: a new method
+            intent, events = pi.create(creating, livemode=caller.livemode, now=now, country=caller.country)
             await repo.insert_intent(tx, caller.account_id, intent)
             if confirm is not None:
                 intent, more = await self._confirm(tx, caller, intent, confirm, base_url, now)
@@ -258,11 +263,15 @@ class PaymentIntents:
         """Every check of a confirm, with no change: the return URL, and the payment method to try
         (a new one, not stored yet, when the command gives only its type)."""
         pi.check_confirm(intent, command, country=caller.country, amazon_pay_enabled=caller.amazon_pay_enabled)
-        url = return_urls.validate(command.return_url or intent.return_url, livemode=caller.livemode)
+        given_url = command.return_url or intent.return_url
+        url = return_urls.validate(given_url, livemode=caller.livemode) if given_url else None
         if command.payment_method:
             method = await self._method(tx, caller, command.payment_method)
             if method is None:
                 raise NotFound(f"No such PaymentMethod: '{command.payment_method}'", param="payment_method")
+        elif command.payment_method_type == "card":
+            method = self.cards.new_method(caller, command.card, billing_details=command.billing_details, now=now,
+                                           param="payment_method_data[card]")
         elif command.payment_method_type:
             method = pms.create(command.payment_method_type, livemode=caller.livemode, now=now,
                                 billing_details=command.billing_details, param="payment_method_data[type]")
@@ -273,6 +282,8 @@ class PaymentIntents:
                 f"The PaymentMethod provided ({method.type}) is not allowed for this PaymentIntent. Allowed: "
                 f"{', '.join(intent.payment_method_types)}.",
                 code="payment_intent_incompatible_payment_method", param="payment_method")
+        pi.check_method(intent, command, method.type, country=caller.country,
+                        amazon_pay_enabled=caller.amazon_pay_enabled)
         return url, method
 
     async def _confirm(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, command: pi.Confirm,
@@ -283,6 +294,8 @@ class PaymentIntents:
             await repo.insert_object(tx, "payment_methods", caller.account_id, method)
         if intent.attempt:  # a new attempt voids the page of the previous one
             await repo.close_authorization(tx, intent.attempt, "canceled")
+        if method.type == "card":  # decided at once (or after 3D Secure): see card_payments
+            return await self.cards.confirm(tx, caller, intent, method, command, url, base_url, now)
         capture = pi.effective_capture_method(intent) != "manual"
         if started is not None:
             if (started.amount, started.currency, started.capture) != (intent.amount, intent.currency, capture):

@@ -19,6 +19,7 @@ from ..domain.ids import new_id
 from ..methods.base import RefundResult
 from ..store import repo
 from ..store.database import Tx
+from . import card_refunds
 from .connectors import Connectors, answered_as_kassa
 from .context import Caller
 from .unit import Runner
@@ -29,6 +30,7 @@ class Refunds:
         self.runner = runner
         self.db = runner.db
         self.connectors = connectors
+        self.cards = None  # methods.card's test-mode connector: how a card refund goes (card_refunds)
 
     async def create(self, caller: Caller, *, payment_intent: str | None, charge: str | None, amount: int | None,
                      reason: str | None, metadata: dict | None):
@@ -38,9 +40,12 @@ class Refunds:
 
         async def change(tx: Tx, now: int):
             target = await self._charge(tx, caller, payment_intent, charge)
+            card_terms = card_refunds.terms(self.cards, target)
             refund, updated, events = refunds.create(
                 target, amount, reason=reason, metadata=metadata, now=now, refund_id=refund_id,
-                settle_after=self.connectors.poll_seconds if started else refunds.SETTLE_AFTER_SECONDS)
+                settle_after=card_terms.after_seconds if card_terms else (
+                    self.connectors.poll_seconds if started else refunds.SETTLE_AFTER_SECONDS),
+                status=card_terms.status if card_terms else refunds.PENDING)
             await repo.insert_object(tx, "refunds", caller.account_id, refund, payment_intent=refund.payment_intent,
                                      charge=refund.charge, status=refund.status, settle_at=refund.settle_at,
                                      external_id=started.external_id if started else None)
@@ -139,6 +144,8 @@ class Refunds:
         async def change(tx: Tx, now: int):
             refund = await repo.get_object(tx, "refunds", Refund, caller.account_id, caller.livemode, refund_id,
                                            lock=True)
+            if refund is not None and refund.status == refunds.SUCCEEDED and refund.settle_at is not None:
+                return await card_refunds.fail_late(tx, caller, refund)  # a card refund that fails later
             if refund is None or refund.status != refunds.PENDING:
                 return refund, []
             status = live_status or await self.connectors.test.refund_status(refund.id, refund.settle_at, now)

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from ..domain import webhooks
+from ..domain.errors import Refusal
 from ..domain.events import DomainEvent
 from ..domain.ids import new_id
 from ..store import repo
@@ -63,7 +64,8 @@ class Runner:
 
     async def write(self, caller: Caller,
                     change: Callable[[Tx, int], Awaitable[tuple[Any, list[DomainEvent]]]]) -> Any:
-        """Run `change(tx, now)`, store its events, seal its result; all or nothing."""
+        """Run `change(tx, now)`, store its events, seal its result; all or nothing. A result that
+        is a `Refusal` commits too, and is sealed (and answered) as its error."""
 
         queued: set[str] = set()
 
@@ -84,7 +86,8 @@ class Runner:
                     await repo.insert_deliveries(tx, deliveries)
                     queued.update(delivery["endpoint_id"] for delivery in deliveries)
             if caller.seal is not None:
-                return await caller.seal(tx, result, rendered.get(id(result)))
+                subject = result.subject if isinstance(result, Refusal) else result
+                return await caller.seal(tx, result, rendered.get(id(subject)))
             return result
 
         result = await self.db.write(unit)

@@ -13,6 +13,7 @@ from starlette.routing import Route
 from ..domain import money
 from ..domain import return_url as return_urls
 from ..domain.ids import digest
+from ..methods.card import three_d_secure
 from ..services.context import Caller
 from ..services.payment_intents import PaymentIntents
 from ..store import repo
@@ -66,6 +67,8 @@ def routes(db, intents: PaymentIntents) -> list[Route]:
         async def read(tx):
             found = await repo.authorization_and_account_by_token(tx, digest(token))
             if found is None or found[0]["livemode"]:  # a live attempt is decided by Amazon Pay only
+                return None
+            if three_d_secure.is_attempt(found[0]["id"]):  # a card's 3D Secure attempt has its own page
                 return None
             return found
 

@@ -17,7 +17,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ..domain.errors import AuthenticationError, InvalidRequest, KassaError
+from ..domain.errors import AuthenticationError, InvalidRequest, KassaError, Refusal
 from ..domain.ids import random_base62
 from ..services.context import Caller, Replayed
 from ..store import repo
@@ -186,6 +186,8 @@ class Api:
                     return json_response(replay.body, replay.status, request_id, {"Idempotent-Replayed": "true"})
                 if isinstance(result, Sealed):
                     return json_response(result.body, result.status, request_id)
+                if isinstance(result, Refusal):  # committed, not sealed: answered as its error
+                    raise result.error
                 if isinstance(result, Response):
                     result.headers["Request-Id"] = request_id
                     return result
@@ -235,14 +237,27 @@ class Api:
 
     def _sealer(self, call: Call, print_: str | None):
         async def seal(tx: Tx, result: Any, rendered: dict | None = None) -> Sealed:
-            body = orjson.dumps(await self.present(tx, call, result, rendered))
+            if isinstance(result, Refusal):
+                status, body = result.error.status, self._refusal_body(call, result, rendered)
+            else:
+                status, body = 200, orjson.dumps(await self.present(tx, call, result, rendered))
             if print_ is not None:
                 caller = call.caller
                 await repo.save_idempotent(tx, caller.account_id, caller.livemode, caller.idempotency_key,
-                                           print_, 200, body, int(time.time()))
-            return Sealed(body)
+                                           print_, status, body, int(time.time()))
+            return Sealed(body, status)
 
         return seal
+
+    @staticmethod
+    def _refusal_body(call: Call, refusal: Refusal, rendered: dict | None) -> bytes:
+        """A committed refusal's error, carrying its subject (the intent) as the caller's key sees it."""
+        error = refusal.error
+        if refusal.subject is not None:
+            body = rendered if rendered is not None else render(refusal.subject)
+            error.extra = {**error.extra, "payment_intent": publishable_view(body) if call.caller.publishable
+                           else body}
+        return orjson.dumps(error_body(error, call.caller.request_id))
 
     async def _pairs(self, request: Request) -> list[tuple[str, str]]:
         pairs = parse_pairs(request.scope.get("query_string", b""))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..domain.errors import InvalidRequest
+from ..domain.payment_method import CardInput
 from .params import Params
 
 ADDRESS_FIELDS = ("city", "country", "line1", "line2", "postal_code", "state")
@@ -72,3 +73,21 @@ def shipping(params: Params, key: str = "shipping") -> dict | None:
                              code="missing_required_parameter", param="shipping[address][line1]")
     return {"address": addr, "carrier": value.str("carrier"), "name": name, "phone": value.str("phone"),
             "tracking_number": value.str("tracking_number")}
+
+
+def card_input(params: Params | None, prefix: str):
+    """Card data as sent (``card[number]``, ``exp_month``, ``exp_year``, ``cvc``, or ``card[token]``),
+    handed unread to the card connector; None when there is no card hash."""
+    if params is None:
+        return None
+    token = params.str("token", max_length=200)
+    values = {name: params.str(name, max_length=64) for name in ("number", "exp_month", "exp_year", "cvc")}
+    networks = params.hash("networks")
+    if networks is not None:
+        networks.enum("preferred", ("cartes_bancaires", "mastercard", "visa"))
+    if token is not None:
+        if any(value is not None for value in values.values()):
+            raise InvalidRequest(f"You may only specify one of these parameters: {prefix}[token], {prefix}[number].",
+                                 param=f"{prefix}[token]")
+        return CardInput(prefix, token=token)
+    return CardInput(prefix, **values)

@@ -76,18 +76,18 @@ def previous_attributes(previous: dict[str, Any]) -> dict[str, Any]:
     """Changed attributes as they looked on the wire before; internal fields are left out."""
     wire = {}
     for name, value in previous.items():
-        if name in ("deadline", "attempt", "return_url", "settle_at", "released", "transaction_id"):
+        if name in ("deadline", "attempt", "return_url", "settle_at", "released", "transaction_id", "test_card",
+                    "method_type", "method_details"):
             continue
         wire[name] = list(value) if isinstance(value, tuple) else value
     return wire
 
 
 def payment_method(method: PaymentMethod) -> dict[str, Any]:
-    return {
+    body = {
         "id": method.id,
         "object": "payment_method",
         "allow_redisplay": method.allow_redisplay,
-        "amazon_pay": {},
         "billing_details": method.billing_details,
         "created": method.created,
         "customer": method.customer,
@@ -95,6 +95,22 @@ def payment_method(method: PaymentMethod) -> dict[str, Any]:
         "metadata": method.metadata,
         "type": method.type,
     }
+    if method.type == "card":
+        body["card"] = method.card
+        body["radar_options"] = {}
+    else:
+        body["amazon_pay"] = {}
+    return body
+
+
+_AMAZON_PAY_OUTCOME = {"network_status": "approved_by_network", "reason": None, "risk_level": "not_assessed",
+                       "seller_message": "Payment complete.", "type": "authorized"}
+
+
+def _method_details(ch: Charge) -> dict[str, Any]:
+    if ch.method_type == "card":
+        return {"type": "card", "card": ch.method_details}
+    return {"type": "amazon_pay", "amazon_pay": {"funding": None, "transaction_id": ch.transaction_id}}
 
 
 def charge(ch: Charge) -> dict[str, Any]:
@@ -117,19 +133,17 @@ def charge(ch: Charge) -> dict[str, Any]:
         "description": ch.description,
         "disputed": False,
         "failure_balance_transaction": None,
-        "failure_code": None,
-        "failure_message": None,
+        "failure_code": ch.failure_code,
+        "failure_message": ch.failure_message,
         "fraud_details": {},
         "livemode": ch.livemode,
         "metadata": ch.metadata,
         "on_behalf_of": None,
-        "outcome": {"network_status": "approved_by_network", "reason": None, "risk_level": "not_assessed",
-                    "seller_message": "Payment complete.", "type": "authorized"},
-        "paid": True,
+        "outcome": ch.outcome or _AMAZON_PAY_OUTCOME,
+        "paid": ch.status == "succeeded",
         "payment_intent": ch.payment_intent,
         "payment_method": ch.payment_method,
-        "payment_method_details": {"type": "amazon_pay",
-                                   "amazon_pay": {"funding": None, "transaction_id": ch.transaction_id}},
+        "payment_method_details": _method_details(ch),
         "receipt_email": ch.receipt_email,
         "receipt_number": None,
         "receipt_url": None,

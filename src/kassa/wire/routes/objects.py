@@ -6,7 +6,7 @@ from ...domain import refund as refunds
 from ...services.objects import Objects, PaymentMethods
 from ...services.refunds import Refunds
 from ..api import Api, Call
-from ..common import created_filter, list_body, paging
+from ..common import card_input, created_filter, list_body, paging
 from ..render import render
 from .payment_intents import _billing_details
 
@@ -45,9 +45,10 @@ def routes(api: Api, methods: PaymentMethods, charges: Objects, refund_objects: 
         metadata = {k: v for k, v in (params.metadata() or {}).items() if v is not None}
         params.enum("allow_redisplay", ("always", "limited", "unspecified"))
         amazon = params.hash("amazon_pay")
+        card = card_input(params.hash("card"), "card")
         params.finish()
         del amazon  # the amazon_pay hash takes no parameters
-        return await methods.create(call.caller, kind, billing, metadata)
+        return await methods.create(call.caller, kind, billing, metadata, card=card)
 
     async def create_refund(call: Call):
         params = call.params

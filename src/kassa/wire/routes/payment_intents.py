@@ -9,11 +9,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ...domain import money
 from ...domain import payment_intent as pi
 from ...domain.errors import InvalidRequest
+from ...domain.payment_method import CardInput
 from ...services.payment_intents import PaymentIntents
 from ...store import tables
 from .. import search
 from ..api import Api, Call
-from ..common import ADDRESS_FIELDS, created_filter, list_body, paging, shipping
+from ..common import ADDRESS_FIELDS, card_input, created_filter, list_body, paging, shipping
 from ..params import Params
 from ..render import render
 
@@ -38,6 +39,20 @@ def _method_options(params: Params) -> dict | None:
         if usage:
             entry["setup_future_usage"] = usage
         parsed["amazon_pay"] = entry
+    card = options.hash("card")
+    if card is not None:
+        entry = {}
+        capture = card.enum("capture_method", ("manual",)) if card.data.get("capture_method") else None
+        card.used.add("capture_method")
+        if capture:
+            entry["capture_method"] = capture
+        secure = card.enum("request_three_d_secure", ("any", "automatic", "challenge"))
+        if secure:
+            entry["request_three_d_secure"] = secure
+        usage = card.enum("setup_future_usage", ("none", "off_session", "on_session"))
+        if usage:
+            entry["setup_future_usage"] = usage
+        parsed["card"] = entry
     return parsed
 
 
@@ -159,18 +174,26 @@ def _billing_details(params: Params | None) -> dict | None:
 def confirm_command(params: Params) -> pi.Confirm:
     """The parameters of a confirmation (also taken by create with confirm=true)."""
     data = params.hash("payment_method_data")
-    method_type = billing = None
+    method_type = billing = card = None
     if data is not None:
         method_type = data.str("type", required=True)
         billing = _billing_details(data.hash("billing_details"))
         data.metadata()
-    for ignored in ("error_on_requires_action", "off_session", "use_stripe_sdk"):
-        params.bool(ignored)
+        card = card_input(data.hash("card"), "payment_method_data[card]")
+    error_on_requires_action = params.bool("error_on_requires_action") or False
+    off_session = _off_session(params)
+    params.bool("use_stripe_sdk")
+    method_id = params.str("payment_method")
+    if method_id and method_id.startswith(TEST_CARD_METHODS):  # Stripe's pm_card_visa & co: a new card each
+        if method_type is not None:
+            raise InvalidRequest("You may only specify one of these parameters: payment_method, "
+                                 "payment_method_data.", param="payment_method_data")
+        method_id, method_type, card = None, "card", CardInput("payment_method", test_method=method_id)
     mandate = params.hash("mandate_data")
     if mandate is not None:
         mandate.used.update(mandate.data)  # accepted and ignored: Amazon Pay takes no mandate here
     command = pi.Confirm(
-        payment_method=params.str("payment_method"),
+        payment_method=method_id,
         payment_method_type=method_type,
         return_url=params.str("return_url", max_length=2048),
         receipt_email=_email(params),
@@ -178,11 +201,27 @@ def confirm_command(params: Params) -> pi.Confirm:
         shipping=shipping(params),
         payment_method_options=_method_options(params),
         billing_details=billing,
+        card=card,
+        off_session=off_session,
+        error_on_requires_action=error_on_requires_action,
     )
     if command.payment_method and command.payment_method_type:
         raise InvalidRequest("You may only specify one of these parameters: payment_method, payment_method_data.",
                              param="payment_method_data")
     return command
+
+
+TEST_CARD_METHODS = "pm_card_"
+
+
+def _off_session(params: Params) -> bool:
+    """Stripe takes true/false, or one_off / recurring (both off session)."""
+    value = params.str("off_session")
+    if value in (None, "false"):
+        return False
+    if value in ("true", "one_off", "recurring"):
+        return True
+    raise InvalidRequest(f"Invalid off_session: {value[:60]}", code="parameter_invalid_string", param="off_session")
 
 
 def _creates_first(call: Call) -> bool:
