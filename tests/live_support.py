@@ -1,17 +1,24 @@
-"""Live mode in tests: `kassa serve` talking to the local double of Amazon Pay API v2, with an
-account set up for it by `kassa accounts configure-amazon-pay`."""
+"""Live mode in tests: `kassa serve` (over HTTPS, as Amazon requires of its return addresses)
+talking to the local double of Amazon Pay API v2 and its checkout.js, with an account set up for it
+by `kassa accounts configure-amazon-pay`; and a buyer doing what Amazon's checkout.js does."""
 
 from __future__ import annotations
 
+import html
 import json
+import re
+import ssl
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
 
 from doubles.amazon_pay_api import CERT_URL, AmazonPayDouble, generate_key_pair, running
-from support import Server, kassa_command, start_server
+from support import Server, kassa_command, self_signed, start_server
 
 KEY_ID = "AFVX7ULWSGBZ5535PCUQOY7B"
 MERCHANT_ID = "A1KASSADOUBLE"
@@ -41,16 +48,23 @@ def configure(server: Server, account_id: str, key_file: Path, *extra: str) -> s
         capture_output=True, text=True)
 
 
+def live_env(double: AmazonPayDouble, certificates: Path) -> dict[str, str]:
+    """kassa's settings for the double: its API, its checkout.js, its SNS certificate; pending
+    work asked about every second."""
+    return {"KASSA_AMAZON_PAY_API_BASE": double.base_url,
+            "KASSA_AMAZON_PAY_CHECKOUT_JS_URL": double.base_url + "/checkout.js",
+            "KASSA_AMAZON_PAY_SNS_CERTIFICATES": str(certificates), "KASSA_AMAZON_PAY_POLL_SECONDS": "1"}
+
+
 @contextmanager
 def live_kassa(database: str, workdir: Path, *, tls: tuple[Path, Path] | None = None) -> Iterator[LiveKassa]:
-    """The double on 127.0.0.1, kassa pointed at it (pending work polled every second), one account."""
+    """The double on 127.0.0.1, kassa over HTTPS pointed at it, one account set up for it."""
     certificates = workdir / "sns"
     certificates.mkdir(exist_ok=True)
+    tls = tls or self_signed(workdir)
     with running(AmazonPayDouble({KEY_ID: PUBLIC}, merchant_id=MERCHANT_ID)) as double:
         (certificates / CERT_URL.rsplit("/", 1)[-1]).write_bytes(double.certificate_pem)
-        server = start_server(database, workdir, tls=tls, env={
-            "KASSA_AMAZON_PAY_API_BASE": double.base_url, "KASSA_AMAZON_PAY_SNS_CERTIFICATES": str(certificates),
-            "KASSA_AMAZON_PAY_POLL_SECONDS": "1"})
+        server = start_server(database, workdir, tls=tls, env=live_env(double, certificates))
         try:
             account = new_account(server)
             key_file = workdir / "amazon-pay-private.pem"
@@ -63,3 +77,34 @@ def live_kassa(database: str, workdir: Path, *, tls: tuple[Path, Path] | None = 
             yield LiveKassa(server, double, account, key_file)
         finally:
             server.stop()
+
+
+def verify(server: Server) -> ssl.SSLContext:
+    """An SSL context that trusts the test server's self-signed certificate."""
+    return ssl.create_default_context(cafile=str(server.tls[0]))
+
+
+BUTTON = re.compile(r'<script type="application/json" id="amazon-pay-button">(.*?)</script>', re.S)
+
+
+def button_of(page: str) -> dict:
+    """The options kassa's checkout page hands Amazon's checkout.js (renderButton, initCheckout)."""
+    found = BUTTON.search(page)
+    assert found, page
+    return json.loads(html.unescape(found.group(1)) if "&quot;" in found.group(1) else found.group(1))
+
+
+def start_checkout(server: Server, double: AmazonPayDouble, page_url: str) -> str:
+    """Open kassa's checkout page and do what checkout.js does with its button (initCheckout):
+    Amazon creates the session; returns the address of Amazon's approval page."""
+    page = httpx.get(page_url, verify=verify(server))
+    assert page.status_code == 200, page.text
+    options = button_of(page.text)
+    config = options["createCheckoutSessionConfig"]
+    query = urlencode({"payloadJSON": config["payloadJSON"], "signature": config["signature"],
+                       "publicKeyId": config["publicKeyId"], "algorithm": config["algorithm"],
+                       "merchantId": options["merchantId"], "ledgerCurrency": options["ledgerCurrency"],
+                       "sandbox": str(options["sandbox"]).lower(), "productType": options["productType"]})
+    started = httpx.get(f"{double.base_url}/checkout/start?{query}")
+    assert started.status_code == 303, started.text
+    return double.base_url + started.headers["location"]

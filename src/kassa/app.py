@@ -25,6 +25,7 @@ from .methods.card.test_mode import TestModeCards
 from .services.card_payments import CardPayments
 from .services.connectors import Connectors, live_factory
 from .services.objects import Objects, PaymentMethods
+from .services.live_payments import LivePayments
 from .services.payment_intents import PaymentIntents
 from .services.refunds import Refunds
 from .services.unit import Runner
@@ -46,10 +47,12 @@ class Services:
 
     def __init__(self, db: Database, settings: Settings):
         self.db = db
+        self.settings = settings
         self.runner = Runner(db, render_module.render, render_module.previous_attributes)
-        self.connectors = Connectors(db, TestModeAmazonPay(), live_factory(settings.amazon_pay_api_base),
-                                     poll_seconds=settings.amazon_pay_poll_seconds)
+        live = live_factory(settings.amazon_pay_api_base, checkout_js_url=settings.amazon_pay_checkout_js_url)
+        self.connectors = Connectors(db, TestModeAmazonPay(), live, poll_seconds=settings.amazon_pay_poll_seconds)
         self.intents = PaymentIntents(self.runner, self.connectors)
+        self.live = LivePayments(self.intents)
         self.refunds = Refunds(self.runner, self.connectors)
         self.notifications = NotificationVerifier(amazon_pay.certificate_fetcher(settings.sns_certificate_dir))
         self.methods = PaymentMethods(self.runner, "payment_methods", PaymentMethod, "payment_method",
@@ -58,7 +61,7 @@ class Services:
         self.charges = Objects(self.runner, "charges", Charge, "charge", "charge")
         self.refund_objects = Objects(self.runner, "refunds", Refund, "refund", "refund")
         interval = float(os.environ.get("KASSA_SWEEP_INTERVAL", "1.0"))
-        self.sweeper = Sweeper(db, self.intents, self.refunds, interval=interval)
+        self.sweeper = Sweeper(db, self.intents, self.refunds, self.live, interval=interval)
         self.events = Events(db)
         self.endpoints = WebhookEndpoints(self.runner)
         self.webhooks = WebhookWorker(db, retry_base_seconds=settings.webhook_retry_base,
@@ -115,7 +118,8 @@ def build_routes(services: Services) -> list[Route]:
     routes.append(Route("/v1/{path:path}", preflight, methods=["OPTIONS"]))
     routes += pages.routes(db, services.intents)
     routes += three_d_secure.routes(db, services.intents, services.cards)
-    routes += amazon_pay.routes(db, services.intents, services.refunds, services.connectors, services.notifications)
+    routes += amazon_pay.routes(db, services.live, services.refunds, services.connectors, services.notifications,
+                                services.settings.public_url)
     routes += elements.routes()
     return routes
 

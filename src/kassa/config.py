@@ -19,6 +19,7 @@ class Settings:
     webhook_retry_base: float = 60.0  # seconds before the first retry; doubles each time
     webhook_timeout: float = 10.0
     amazon_pay_api_base: str | None = None  # instead of Amazon's regional host (a proxy, a local double)
+    amazon_pay_checkout_js_url: str | None = None  # instead of Amazon's regional checkout.js (tests only)
     sns_certificate_dir: str | None = None  # SNS signing certificates kept on disk instead of fetched
     amazon_pay_poll_seconds: int = 60  # how often a pending live authorization or refund is asked about
     database_pool_size: int = 8  # PostgreSQL connections per process
@@ -34,6 +35,7 @@ class Settings:
             webhook_retry_base=float(os.environ.get("KASSA_WEBHOOK_RETRY_BASE", "60")),
             webhook_timeout=float(os.environ.get("KASSA_WEBHOOK_TIMEOUT", "10")),
             amazon_pay_api_base=os.environ.get("KASSA_AMAZON_PAY_API_BASE") or None,
+            amazon_pay_checkout_js_url=os.environ.get("KASSA_AMAZON_PAY_CHECKOUT_JS_URL") or None,
             sns_certificate_dir=os.environ.get("KASSA_AMAZON_PAY_SNS_CERTIFICATES") or None,
             amazon_pay_poll_seconds=max(1, int(os.environ.get("KASSA_AMAZON_PAY_POLL_SECONDS", "60"))),
             database_pool_size=_count("KASSA_DATABASE_POOL_SIZE", 8),

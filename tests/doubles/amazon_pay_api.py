@@ -1,14 +1,24 @@
-"""A local double of Amazon Pay API v2, from Amazon's documented wire format.
+"""A local double of Amazon Pay API v2 and its checkout.js, from Amazon's documentation.
 
 It verifies every request's signature (``signing.verify_request``) and its ``x-amz-pay-*`` headers,
 keeps Checkout Sessions, Charges and Refunds, replays a POST sent again with the same
 ``x-amz-pay-idempotency-key`` (and refuses the key with another body: DuplicateIdempotencyKey),
-and answers errors as ``{"reasonCode", "message"}``. Its own page stands in for
-``amazonPayRedirectUrl``: the buyer approves or cancels there and is sent to
-``checkoutResultReturnUrl`` with ``amazonCheckoutSessionId``.
+and answers errors as ``{"reasonCode", "message"}``.
 
-Steer it from Python (``approve``, ``decline``, ``buyer_cancel``, ``settle_charge``,
-``settle_refund``, ``drop_next``, ``authorization = "approve" | "decline" | "async"``) or over HTTP
+A ProcessOrder checkout starts as Amazon documents it: the merchant's page loads ``/checkout.js``
+(a stand-in for Amazon's, with ``amazon.Pay.renderButton`` and ``initCheckout``), which hands the
+signed Create Checkout Session payload to the double; the double verifies the signature with the
+merchant's public key, creates the session and shows its approval page; the buyer approves or
+cancels there and goes to ``checkoutResultReturnUrl?amazonCheckoutSessionId=…`` (or
+``checkoutCancelUrl``). A server-side Create starts no ProcessOrder checkout: ``checkoutMode`` is an
+UnrecognizedField there, and the session it makes has no redirect URL (``BuyerNotAssociated``).
+Complete answers 200, or 202 while the authorization is pending; 422 InvalidCheckoutSessionStatus
+for a session Completed, Canceled or not finished by the buyer; 409 AmountMismatch. CHARGE
+notifications go out only for asynchronous outcomes; refunds may exceed the charge by Amazon's
+documented margin (15%, at most 75 of the currency).
+
+Steer it from Python (``decline``, ``buyer_cancel``, ``settle_charge``, ``settle_refund``,
+``drop_next``, ``hold_next``, ``authorization = "approve" | "decline" | "async"``) or over HTTP
 (``/__double__/…``). It signs SNS notifications with a self-signed certificate that
 ``fetch_certificate`` serves for :data:`CERT_URL`. :func:`running` serves it with uvicorn on
 127.0.0.1 in a thread.
@@ -40,7 +50,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from kassa.methods.amazon_pay import signing
@@ -148,8 +158,8 @@ class AmazonPayDouble:
         self.refunds: dict[str, dict[str, Any]] = {}
         self.requests: list[Recorded] = []
         self.notifications: list[str] = []  # signed SNS bodies, one per asynchronous change
+        self.checkouts: list[str] = []  # sessions created by checkout.js from a signed button payload
         self._buyer: dict[str, str] = {}  # checkoutSessionId → the buyer's answer
-        self._charge_of_session: dict[str, str] = {}  # the charge Amazon made when the buyer approved
         self._intent_of_charge: dict[str, str] = {}
         self._saved: dict[str, tuple[tuple[str, str, bytes], int, Any]] = {}
         self._drops: list[tuple[str, str, bool]] = []
@@ -158,6 +168,8 @@ class AmazonPayDouble:
         self._sns_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         self.certificate_pem = _self_signed(self._sns_key)
         self.app = Starlette(routes=[
+            Route("/checkout.js", self._script, methods=["GET"]),
+            Route("/checkout/start", self._start, methods=["GET"]),
             Route("/checkout", self._page, methods=["GET"]),
             Route("/checkout/{answer:str}", self._answer, methods=["POST"]),
             Route("/__double__/settings", self._control_settings, methods=["POST"]),
@@ -289,8 +301,8 @@ class AmazonPayDouble:
     def _route(self, request: Request, key_id: str) -> tuple[Any, tuple[str, ...], bool]:
         parts = [part for part in request.url.path.split("/") if part]
         environment = "sandbox" if self.sandbox else "live"
-        head, dash, _ = key_id.partition("-")
-        named = head.lower() if dash and head.upper() in ("SANDBOX", "LIVE") else None
+        upper = key_id.upper()  # Amazon's SDKs: any key id starting with SANDBOX or LIVE, in any case
+        named = "sandbox" if upper.startswith("SANDBOX") else "live" if upper.startswith("LIVE") else None
         if named is None:  # a key without an environment prefix: the path names the environment
             if parts[:1] != [environment]:
                 raise ApiError(404, "ResourceNotFound", f"No such resource (expected /{environment}/v2/...).")
@@ -322,41 +334,55 @@ class AmazonPayDouble:
         return table[object_id]
 
     def _create_session(self, data: Any) -> tuple[int, dict[str, Any]]:
+        """A server-side Create: it starts no ProcessOrder checkout (``checkoutMode`` is refused
+        here), and its session waits for a buyer the button must bring (no redirect URL)."""
         _fields(data, ALLOWED["create"], "")
-        web = _fields(data.get("webCheckoutDetails", {}), ALLOWED["webCheckoutDetails"], "webCheckoutDetails.")
+        web = _fields(data.get("webCheckoutDetails", {}), ALLOWED["webCheckoutDetails"] - {"checkoutMode"},
+                      "webCheckoutDetails.")
+        session = self._new_session(data, web, mode=None)
+        session["constraints"] = [{"constraintId": "BuyerNotAssociated", "description": "There is no buyer "
+                                   "associated with the Checkout Session. Return the checkout session id to the "
+                                   "Amazon Pay Button to allow buyer to login."}]
+        return 201, session
+
+    def _new_session(self, data: dict[str, Any], web: dict[str, Any], mode: str | None) -> dict[str, Any]:
         payment = _fields(data.get("paymentDetails", {}), ALLOWED["paymentDetails"], "paymentDetails.")
         metadata = _fields(data.get("merchantMetadata", {}), ALLOWED["merchantMetadata"], "merchantMetadata.")
         if not isinstance(data.get("storeId"), str) or not data["storeId"]:
             raise ApiError(400, "MissingParameterValue", "storeId is required.")
-        if web.get("checkoutMode", "ProcessOrder") != "ProcessOrder":
-            raise ApiError(400, "InvalidParameterValue", "The value provided for checkoutMode is invalid.")
-        result_url = web.get("checkoutResultReturnUrl")
-        if not isinstance(result_url, str) or urlsplit(result_url).scheme not in ("http", "https"):
-            raise ApiError(400, "InvalidParameterValue", "The value provided for checkoutResultReturnUrl is invalid.")
-        if payment.get("paymentIntent") not in ("Authorize", "AuthorizeWithCapture"):
-            raise ApiError(400, "InvalidParameterValue", "The value provided for paymentIntent is invalid.")
+        for name in ("checkoutResultReturnUrl", "checkoutCancelUrl", "checkoutReviewReturnUrl"):
+            url = web.get(name)
+            if url is not None and (not isinstance(url, str) or urlsplit(url).scheme != "https"):
+                raise ApiError(400, "InvalidParameterValue", f"The value provided for {name} is invalid: "
+                               "it must be an https URL.")
+        if mode == "ProcessOrder":
+            if not web.get("checkoutResultReturnUrl"):
+                raise ApiError(400, "MissingParameterValue", "checkoutResultReturnUrl is required for ProcessOrder.")
+            if payment.get("paymentIntent") not in ("Authorize", "AuthorizeWithCapture"):
+                raise ApiError(400, "InvalidParameterValue", "The value provided for paymentIntent is invalid.")
         if not isinstance(payment.get("canHandlePendingAuthorization", False), bool):
             raise ApiError(400, "InvalidParameterValue", "canHandlePendingAuthorization must be a boolean.")
-        price = _price(payment.get("chargeAmount"), "paymentDetails.chargeAmount")
-        if payment.get("presentmentCurrency", price["currencyCode"]) != price["currencyCode"]:
+        price = _price(payment.get("chargeAmount"), "paymentDetails.chargeAmount") if mode else \
+            (payment.get("chargeAmount") and _price(payment["chargeAmount"], "paymentDetails.chargeAmount"))
+        if price and payment.get("presentmentCurrency", price["currencyCode"]) != price["currencyCode"]:
             raise ApiError(400, "CurrencyMismatch", "presentmentCurrency does not match chargeAmount.")
         for name, limit in METADATA_LIMITS.items():
             if name in metadata and (not isinstance(metadata[name], str) or len(metadata[name]) > limit):
                 raise ApiError(400, "InvalidParameterValue", f"The value provided for {name} is invalid.")
         session_id = str(uuid.uuid4())
         now = datetime.now(timezone.utc)
-        redirect = f"{self.base_url}/checkout?amazonCheckoutSessionId={session_id}"
         session = {
             "checkoutSessionId": session_id,
-            "webCheckoutDetails": {"checkoutReviewReturnUrl": None, "checkoutResultReturnUrl": result_url,
-                                   "checkoutMode": "ProcessOrder",
-                                   "amazonPayRedirectUrl": redirect},
-            "paymentDetails": {"paymentIntent": payment["paymentIntent"], "chargeAmount": price,
+            "webCheckoutDetails": {"checkoutReviewReturnUrl": web.get("checkoutReviewReturnUrl"),
+                                   "checkoutResultReturnUrl": web.get("checkoutResultReturnUrl"),
+                                   "checkoutCancelUrl": web.get("checkoutCancelUrl"),
+                                   "checkoutMode": mode, "amazonPayRedirectUrl": None},
+            "paymentDetails": {"paymentIntent": payment.get("paymentIntent"), "chargeAmount": price or None,
                                "canHandlePendingAuthorization": payment.get("canHandlePendingAuthorization", False),
-                               "presentmentCurrency": price["currencyCode"], "totalOrderAmount": None,
-                               "softDescriptor": None},
+                               "presentmentCurrency": price["currencyCode"] if price else None,
+                               "totalOrderAmount": None, "softDescriptor": None},
             "merchantMetadata": {name: metadata.get(name) for name in METADATA_LIMITS},
-            "buyer": None, "shippingAddress": None, "billingAddress": None,
+            "buyer": None, "shippingAddress": data.get("addressDetails"), "billingAddress": None,
             "chargePermissionId": None, "chargeId": None, "constraints": [],
             "statusDetails": _status("Open"), "creationTimestamp": _stamp(now),
             "expirationTimestamp": _stamp(now + timedelta(hours=24)), "storeId": data["storeId"],
@@ -364,37 +390,42 @@ class AmazonPayDouble:
             "providerMetadata": {"providerReferenceId": None},
         }
         self.sessions[session_id] = session
-        return 201, session
+        return session
 
     def _get_session(self, session_id: str, _: Any) -> tuple[int, dict[str, Any]]:
         return 200, self._object(self.sessions, session_id, "Checkout Session")
 
     def _complete(self, session_id: str, data: Any) -> tuple[int, dict[str, Any]]:
+        """Finalize what the buyer approved: 200 with the Charge, 202 while its authorization is
+        pending, 422 InvalidCheckoutSessionStatus once Completed or Canceled (or before the buyer
+        finished), 409 AmountMismatch for another amount."""
         price = _price(_fields(data, ALLOWED["complete"], "").get("chargeAmount"), "chargeAmount")
         session = self._object(self.sessions, session_id, "Checkout Session")
         state = session["statusDetails"]["state"]
-        if state == "Canceled":
-            raise ApiError(400, "CheckoutSessionCanceled", "The Checkout Session is in Canceled state: "
-                           f"{session['statusDetails']['reasonCode']}.")
-        if not _same(price, session["paymentDetails"]["chargeAmount"]):
-            raise ApiError(400, "InvalidParameterValue", "chargeAmount does not match the Checkout Session's.")
-        if state == "Completed":
-            return 200, session
+        if state in ("Completed", "Canceled"):
+            raise ApiError(422, "InvalidCheckoutSessionStatus", "You tried to call an operation on a Checkout "
+                           f"Session that is in a state where that operation is not allowed ({state}).")
         answer = self._buyer.get(session_id)
         if answer is None:
-            raise ApiError(422, "InvalidCheckoutSessionStatus", "The buyer has not finished checkout yet.")
-        charge = self.charges[self._charge_of_session[session_id]]
-        pending_ok = session["paymentDetails"]["canHandlePendingAuthorization"]
-        if answer == "async" and not pending_ok:  # Amazon cannot wait: the authorization times out
-            charge["statusDetails"] = _status("Declined", "TransactionTimedOut")
+            raise ApiError(422, "InvalidCheckoutSessionStatus", "You tried to call an operation on a Checkout "
+                           "Session that is in a state where that operation is not allowed (the buyer has not "
+                           "finished checkout).")
+        if not _same(price, session["paymentDetails"]["chargeAmount"]):
+            raise ApiError(409, "AmountMismatch", "The chargeAmount does not match the Checkout Session's.")
+        pending = answer == "async" and session["paymentDetails"]["canHandlePendingAuthorization"]
+        if answer == "async" and not pending:  # Amazon cannot wait: the authorization times out
+            charge = self._new_charge(session, _status("Declined", "TransactionTimedOut"))
             session.update(chargeId=charge["chargeId"], statusDetails=_status("Canceled", "Declined"))
-            raise ApiError(400, "CheckoutSessionCanceled", "The Checkout Session is in Canceled state: Declined.")
-        if (charge["statusDetails"]["state"] == "Authorized"
-                and session["paymentDetails"]["paymentIntent"] == "AuthorizeWithCapture"):
-            charge.update(captureAmount=charge["chargeAmount"], statusDetails=_status("Captured"))
+            raise ApiError(422, "InvalidCheckoutSessionStatus", "The Checkout Session was canceled: Declined.")
+        if pending:
+            charge = self._new_charge(session, _status("AuthorizationInitiated"))
+        elif session["paymentDetails"]["paymentIntent"] == "AuthorizeWithCapture":
+            charge = self._new_charge(session, _status("Captured"))
+        else:
+            charge = self._new_charge(session, _status("Authorized"))
         session.update(chargeId=charge["chargeId"], chargePermissionId=charge["chargePermissionId"],
                        statusDetails=_status("Completed"))
-        return 200, session
+        return (202 if pending else 200), session
 
     def _new_charge(self, session: dict[str, Any], status: dict[str, Any]) -> dict[str, Any]:
         price = session["paymentDetails"]["chargeAmount"]
@@ -444,7 +475,9 @@ class AmazonPayDouble:
             raise ApiError(400, "CurrencyMismatch", "refundAmount is not in the Charge's currency.")
         taken = sum(Decimal(r["refundAmount"]["amount"]) for r in self.refunds.values()
                     if r["chargeId"] == charge["chargeId"] and r["statusDetails"]["state"] != "Declined")
-        if taken + Decimal(price["amount"]) > Decimal(charge["captureAmount"]["amount"]):
+        captured = Decimal(charge["captureAmount"]["amount"])
+        margin = min(captured * Decimal("0.15"), Decimal(75))  # Amazon's documented allowance over the charge
+        if taken + Decimal(price["amount"]) > captured + margin:
             raise ApiError(400, "TransactionAmountExceeded", "The refunds would exceed the captured amount.")
         refund = {"refundId": f"{charge['chargePermissionId']}-R{str(uuid.uuid4().int)[:6]}",
                   "chargeId": charge["chargeId"], "refundAmount": price, "softDescriptor": None,
@@ -470,18 +503,15 @@ class AmazonPayDouble:
         return session
 
     def approve(self, session_id: str) -> str:
-        """The buyer approves; ``authorization`` says what Amazon makes of it. Amazon authorizes before
-        sending the buyer back (a CHARGE notification goes out); Complete Checkout Session then
-        finalizes it (and captures, for AuthorizeWithCapture). Returns where the buyer goes."""
+        """The buyer approves on Amazon's page; ``authorization`` says what Amazon makes of it. A
+        decline is told on the page (the session is canceled); otherwise Amazon authorizes when the
+        merchant completes the session. No notification goes out for a synchronous outcome.
+        Returns where the buyer goes."""
         with self._lock:
-            session = self._open(session_id)
+            self._open(session_id)
             if self.authorization == "decline":
                 return self.decline(session_id, self.decline_reason)
-            answer = "async" if self.authorization == "async" else "approve"
-            charge = self._new_charge(session, _status("AuthorizationInitiated" if answer == "async" else "Authorized"))
-            self._buyer[session_id] = answer
-            self._charge_of_session[session_id] = charge["chargeId"]
-            self.notifications.append(self.notification("CHARGE", charge["chargeId"], charge["chargePermissionId"]))
+            self._buyer[session_id] = "async" if self.authorization == "async" else "approve"
             return self._return_url(session_id)
 
     def decline(self, session_id: str, reason: str = "HardDeclined") -> str:
@@ -493,11 +523,12 @@ class AmazonPayDouble:
             return self._return_url(session_id)
 
     def buyer_cancel(self, session_id: str) -> str:
+        """The buyer cancels on Amazon's page: back to ``checkoutCancelUrl`` (or the result URL)."""
         with self._lock:
             session = self._open(session_id)
             self._buyer[session_id] = "cancel"
             session["statusDetails"] = _status("Canceled", "BuyerCanceled")
-            return self._return_url(session_id)
+            return session["webCheckoutDetails"].get("checkoutCancelUrl") or self._return_url(session_id)
 
     def settle_charge(self, charge_id: str, state: str = "Authorized", reason: str | None = None) -> None:
         """An AuthorizationInitiated charge ends: Authorized (captured for AuthorizeWithCapture) or Declined."""
@@ -522,6 +553,60 @@ class AmazonPayDouble:
                 currency = refund["refundAmount"]["currencyCode"]
                 charge["refundedAmount"] = {"amount": str(total), "currencyCode": currency}
             self.notifications.append(self.notification("REFUND", refund_id, charge["chargePermissionId"]))
+
+    async def _script(self, request: Request) -> Response:
+        """The stand-in for Amazon's checkout.js: renderButton and initCheckout, which send the
+        buyer (and the button's signed payload) to the double."""
+        return Response(CHECKOUT_JS.replace("__DOUBLE__", self.base_url), media_type="text/javascript")
+
+    async def _start(self, request: Request) -> Response:
+        """What checkout.js does when checkout starts: Amazon checks the button, verifies the
+        payload's signature with the merchant's public key, and creates the session."""
+        query = request.query_params
+        try:
+            session = self.start_checkout(query.get("payloadJSON", ""), query.get("signature", ""),
+                                          query.get("publicKeyId", ""), query.get("algorithm", ""),
+                                          merchant_id=query.get("merchantId", ""),
+                                          ledger_currency=query.get("ledgerCurrency", ""),
+                                          sandbox=query.get("sandbox") == "true",
+                                          product_type=query.get("productType", ""))
+        except ApiError as error:
+            return HTMLResponse(f"<h1>Amazon Pay (double)</h1><p id='error'>{html.escape(error.reason_code)}: "
+                                f"{html.escape(error.message)}</p>", status_code=error.status)
+        return RedirectResponse(f"/checkout?amazonCheckoutSessionId={session['checkoutSessionId']}", status_code=303)
+
+    def start_checkout(self, payload_json: str, signature: str, public_key_id: str, algorithm: str, *,
+                       merchant_id: str, ledger_currency: str, sandbox: bool, product_type: str) -> dict[str, Any]:
+        if public_key_id not in self.public_keys:
+            raise ApiError(401, "UnauthorizedAccess", "The public key id is not known.")
+        if algorithm not in signing.SALT_LENGTHS:
+            raise ApiError(400, "InvalidParameterValue", "algorithm is invalid.")
+        if not signing.verify(self.public_keys[public_key_id], signing.button_string_to_sign(algorithm, payload_json),
+                              signature, algorithm):
+            raise ApiError(403, "InvalidRequestSignature", "The button payload's signature does not match.")
+        if merchant_id != self.merchant_id or sandbox != self.sandbox:
+            raise ApiError(400, "InvalidParameterValue", "merchantId or sandbox does not match the account.")
+        if ledger_currency != LEDGERS[self.region] and not (self.region == "eu" and ledger_currency == "GBP"):
+            raise ApiError(400, "InvalidParameterValue", "ledgerCurrency is not the merchant's ledger currency.")
+        if product_type not in ("PayOnly", "PayAndShip"):
+            raise ApiError(400, "InvalidParameterValue", "productType must be PayOnly or PayAndShip here.")
+        try:
+            data = json.loads(payload_json)
+        except ValueError:
+            raise ApiError(400, "InvalidRequestFormat", "payloadJSON is not JSON.") from None
+        _fields(data, ALLOWED["create"], "")
+        web = _fields(data.get("webCheckoutDetails", {}), ALLOWED["webCheckoutDetails"], "webCheckoutDetails.")
+        if web.get("checkoutMode") != "ProcessOrder":
+            raise ApiError(400, "InvalidParameterValue", "This button starts ProcessOrder checkouts only.")
+        if product_type == "PayAndShip" and not data.get("addressDetails"):
+            raise ApiError(400, "MissingParameterValue", "addressDetails is required for PayAndShip.")
+        if product_type == "PayOnly" and data.get("addressDetails"):
+            raise ApiError(400, "InvalidParameterValue", "Providing addressDetails for digital goods "
+                           "transactions will result in an error.")
+        with self._lock:
+            session = self._new_session(data, web, mode="ProcessOrder")
+            self.checkouts.append(session["checkoutSessionId"])
+            return session
 
     async def _page(self, request: Request) -> HTMLResponse:
         session_id = request.query_params.get("amazonCheckoutSessionId", "")
@@ -597,6 +682,43 @@ class AmazonPayDouble:
         if url != CERT_URL:
             raise AssertionError(f"the verifier fetched an unexpected certificate URL: {url}")
         return self.certificate_pem
+
+
+LEDGERS = {"na": "USD", "eu": "EUR", "jp": "JPY"}
+
+# The stand-in checkout.js: the calls Amazon documents, sending the buyer to the double's page.
+CHECKOUT_JS = """(function () {
+  'use strict';
+  var base = '__DOUBLE__';
+  function renderButton(selector, options) {
+    var container = document.querySelector(selector);
+    if (!container) { throw new Error('amazon.Pay.renderButton: no element ' + selector); }
+    if (!options || !options.merchantId || !options.ledgerCurrency) {
+      throw new Error('amazon.Pay.renderButton: merchantId and ledgerCurrency are required');
+    }
+    function initCheckout(config) {
+      var checkout = (config && config.createCheckoutSessionConfig) || options.createCheckoutSessionConfig;
+      if (!checkout || !checkout.payloadJSON || !checkout.signature || !checkout.publicKeyId) {
+        throw new Error('initCheckout: createCheckoutSessionConfig is required');
+      }
+      var query = new URLSearchParams({
+        payloadJSON: checkout.payloadJSON, signature: checkout.signature, publicKeyId: checkout.publicKeyId,
+        algorithm: checkout.algorithm || 'AMZN-PAY-RSASSA-PSS', merchantId: options.merchantId,
+        ledgerCurrency: options.ledgerCurrency, sandbox: String(!!options.sandbox),
+        productType: options.productType || 'PayAndShip'});
+      window.location.assign(base + '/checkout/start?' + query.toString());
+    }
+    var button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = 'Amazon Pay';
+    button.addEventListener('click', function () { initCheckout({}); });
+    container.appendChild(button);
+    return {initCheckout: initCheckout, onClick: function (handler) {
+      button.addEventListener('click', handler); }};
+  }
+  window.amazon = {Pay: {renderButton: renderButton}};
+})();
+"""
 
 
 def _self_signed(key: rsa.RSAPrivateKey) -> bytes:

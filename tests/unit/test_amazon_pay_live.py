@@ -22,8 +22,10 @@ from kassa.methods.amazon_pay.live import (
     CANCELED,
     DECLINED,
     DECLINES,
+    CHECKOUT_PATH,
     PENDING,
     RETURN_PATH,
+    SessionMismatch,
     AmazonPayClient,
     AmazonPayError,
     AmazonPayUnavailable,
@@ -77,35 +79,59 @@ def live(double, scenario, *, pending_ok: bool = False, **client_options):
     return asyncio.run(main())
 
 
-def request_for(amount: int = 1099, currency: str = "usd", capture: bool = True) -> AuthorizationRequest:
+def request_for(amount: int = 1099, currency: str = "usd", capture: bool = True,
+                shipping: dict | None = None) -> AuthorizationRequest:
     return AuthorizationRequest(attempt_id=new_id("atmpt"), intent_id=new_id("pi"), amount=amount, currency=currency,
                                 capture=capture, return_url="https://shop.example/done?order=7",
-                                kassa_base_url="http://kassa.test/", merchant_name="Test shop")
+                                kassa_base_url="https://kassa.test/", merchant_name="Test shop", shipping=shipping)
+
+
+def start(connector, double, request: AuthorizationRequest, token: str = "tok_test") -> str:
+    """kassa's page hands checkout.js the signed button; Amazon creates the session: its id."""
+    button = connector.checkout_button(request, token, "US")
+    session = double.start_checkout(button.payload_json, button.signature, button.public_key_id, button.algorithm,
+                                    merchant_id=button.merchant_id, ledger_currency=button.ledger_currency,
+                                    sandbox=button.sandbox, product_type=button.product_type)
+    return session["checkoutSessionId"]
 
 
 async def paid(connector, double, *, capture: bool = True, amount: int = 1099):
-    """Start an authorization, let the buyer approve it, complete it: the Completion."""
-    redirect = await connector.start_authorization(request_for(amount, capture=capture))
-    double.approve(redirect.external_id)
-    return await connector.complete(redirect.external_id, amount, "usd")
+    """Start a checkout, let the buyer approve it, complete it: the Completion."""
+    session_id = start(connector, double, request_for(amount, capture=capture))
+    double.approve(session_id)
+    return await connector.complete(session_id, amount, "usd")
 
 
 # --------------------------------------------------------------------------- the buyer's way
 
 
-def test_start_authorization_creates_the_checkout_session(double):
+def test_start_authorization_sends_the_buyer_to_kassas_page_and_asks_amazon_nothing(double):
+    before = len(double.requests)
+
+    async def scenario(connector, client):
+        return await connector.start_authorization(request_for())
+
+    redirect = live(double, scenario)
+    assert redirect.url == "https://kassa.test" + CHECKOUT_PATH + redirect.token and redirect.external_id is None
+    assert redirect.token.startswith("tok_") and len(redirect.token) == 44
+    assert len(double.requests) == before
+
+
+def test_the_button_payload_is_a_signed_process_order_checkout(double):
     request = request_for(capture=True)
 
     async def scenario(connector, client):
-        return await connector.start_authorization(request)
+        return connector.checkout_button(request, "tok_abc", "US"), start(connector, double, request, "tok_abc")
 
-    redirect = live(double, scenario)
-    session = double.sessions[redirect.external_id]
-    assert redirect.url == session["webCheckoutDetails"]["amazonPayRedirectUrl"]
-    assert redirect.url.startswith(double.base_url + "/checkout?amazonCheckoutSessionId=")
-    assert redirect.token.startswith("tok_") and len(redirect.token) == 44
+    button, session_id = live(double, scenario)
+    assert (button.script_url, button.merchant_id, button.ledger_currency, button.product_type) == (
+        "https://static-na.payments-amazon.com/checkout.js", "A1KASSADOUBLE", "USD", "PayOnly")
+    assert signing.verify(PUBLIC, signing.button_string_to_sign(button.algorithm, button.payload_json),
+                          button.signature, button.algorithm)
+    session = double.sessions[session_id]
     web = session["webCheckoutDetails"]
-    assert web["checkoutResultReturnUrl"] == "http://kassa.test" + RETURN_PATH + redirect.token
+    assert web["checkoutResultReturnUrl"] == "https://kassa.test" + RETURN_PATH + "tok_abc"
+    assert web["checkoutCancelUrl"] == "https://kassa.test" + CHECKOUT_PATH + "tok_abc/cancel"
     assert web["checkoutMode"] == "ProcessOrder"
     assert session["paymentDetails"]["paymentIntent"] == "AuthorizeWithCapture"
     assert session["paymentDetails"]["chargeAmount"] == {"amount": "10.99", "currencyCode": "USD"}
@@ -113,31 +139,60 @@ def test_start_authorization_creates_the_checkout_session(double):
     assert session["merchantMetadata"]["merchantReferenceId"] == request.intent_id
     assert session["merchantMetadata"]["merchantStoreName"] == "Test shop"
     assert session["storeId"] == "amzn1.application-oa2-client.kassatest"
-    created = [r for r in double.requests if r.path == "/sandbox/v2/checkoutSessions"][-1]
-    assert created.status == 201
-    assert created.idempotency_key == idempotency_key("cs", request.intent_id, request.attempt_id)
+    assert not [r for r in double.requests if r.path.endswith("/v2/checkoutSessions")]  # none server-side
 
 
 def test_manual_capture_asks_for_authorize_only(double):
     async def scenario(connector, client):
-        return await connector.start_authorization(request_for(capture=False))
+        return start(connector, double, request_for(capture=False))
 
-    redirect = live(double, scenario)
-    assert double.sessions[redirect.external_id]["paymentDetails"]["paymentIntent"] == "Authorize"
+    assert double.sessions[live(double, scenario)]["paymentDetails"]["paymentIntent"] == "Authorize"
+
+
+def test_shipping_makes_it_pay_and_ship_and_the_region_picks_script_and_ledger(double):
+    shipping = {"name": "Erika Muster", "address": {"line1": "Hauptstr. 1", "city": "Berlin", "postal_code": "10115",
+                                                    "country": "de"}}
+
+    async def scenario(connector, client):
+        return connector.checkout_button(request_for(currency="eur", shipping=shipping), "tok_x", "DE")
+
+    button = live(double, scenario, config=config(region="eu"))
+    assert button.product_type == "PayAndShip"
+    assert button.script_url == "https://static-eu.payments-amazon.com/checkout.js" and button.ledger_currency == "EUR"
+    assert json.loads(button.payload_json)["addressDetails"] == {
+        "name": "Erika Muster", "addressLine1": "Hauptstr. 1", "city": "Berlin", "postalCode": "10115",
+        "countryCode": "DE"}
+
+
+def test_a_server_side_create_starts_no_process_order_checkout(double):
+    body = {"webCheckoutDetails": {"checkoutResultReturnUrl": "https://kassa.test/r", "checkoutMode": "ProcessOrder"},
+            "storeId": "amzn1.application-oa2-client.kassatest",
+            "paymentDetails": {"paymentIntent": "Authorize", "chargeAmount": {"amount": "1.00", "currencyCode": "USD"}}}
+
+    async def scenario(connector, client):
+        with pytest.raises(AmazonPayError) as refused:
+            await client._call(lambda data: data, "POST", ("checkoutSessions",), body, idempotency_key="k-1")
+        del body["webCheckoutDetails"]["checkoutMode"]
+        made = await client._call(lambda data: data, "POST", ("checkoutSessions",), body, idempotency_key="k-2")
+        return refused.value, made
+
+    refused, made = live(double, scenario)
+    assert (refused.status, refused.reason_code) == (400, "UnrecognizedField")
+    assert made["webCheckoutDetails"]["amazonPayRedirectUrl"] is None
+    assert [c["constraintId"] for c in made["constraints"]] == ["BuyerNotAssociated"]
 
 
 def test_buyer_approves_on_the_page_and_comes_back(double):
     async def scenario(connector, client):
-        redirect = await connector.start_authorization(request_for())
+        session_id = start(connector, double, request_for(), "tok_back")
         async with httpx.AsyncClient() as browser:
-            page = await browser.get(redirect.url)
+            page = await browser.get(f"{double.base_url}/checkout?amazonCheckoutSessionId={session_id}")
             assert page.status_code == 200 and "10.99" in page.text
-            answer = await browser.post(double.base_url + "/checkout/approve",
-                                        data={"session": redirect.external_id})
+            answer = await browser.post(double.base_url + "/checkout/approve", data={"session": session_id})
         assert answer.status_code == 303
         back = httpx.URL(answer.headers["location"])
-        assert back.path == RETURN_PATH + redirect.token
-        assert back.params["amazonCheckoutSessionId"] == redirect.external_id
+        assert back.path == RETURN_PATH + "tok_back"
+        assert back.params["amazonCheckoutSessionId"] == session_id
         return await connector.complete(back.params["amazonCheckoutSessionId"], 1099, "usd")
 
     outcome = live(double, scenario)
@@ -146,24 +201,47 @@ def test_buyer_approves_on_the_page_and_comes_back(double):
     assert outcome.charge_permission_id == double.charges[outcome.charge_id]["chargePermissionId"]
 
 
-def test_completing_again_changes_nothing(double):
+def test_the_session_is_checked_against_the_attempt(double):
+    request = request_for()
+
     async def scenario(connector, client):
-        redirect = await connector.start_authorization(request_for())
-        double.approve(redirect.external_id)
-        first = await connector.complete(redirect.external_id, 1099, "usd")
-        return first, await connector.complete(redirect.external_id, 1099, "usd")
+        session_id = start(connector, double, request, "tok_mine")
+        found = await connector.session_of_attempt(session_id, intent_id=request.intent_id, amount=1099,
+                                                   currency="usd", token_matches=lambda t: t == "tok_mine")
+        refusals = []
+        for changes in ({"intent_id": "pi_other"}, {"amount": 1000}, {"currency": "eur"},
+                        {"token_matches": lambda t: False}):
+            terms = {"intent_id": request.intent_id, "amount": 1099, "currency": "usd",
+                     "token_matches": lambda t: t == "tok_mine", **changes}
+            with pytest.raises(SessionMismatch):
+                await connector.session_of_attempt(session_id, **terms)
+            refusals.append(changes)
+        return found, refusals
+
+    found, refusals = live(double, scenario)
+    assert found.merchant_reference_id == request.intent_id and len(refusals) == 4
+
+
+def test_completing_again_reads_the_outcome_instead(double):
+    async def scenario(connector, client):
+        session_id = start(connector, double, request_for())
+        double.approve(session_id)
+        first = await connector.complete(session_id, 1099, "usd")
+        return first, await connector.complete(session_id, 1099, "usd")
 
     charges_before = len(double.charges)
     first, second = live(double, scenario)
     assert first == second and first.outcome == AUTHORIZED
     assert len(double.charges) == charges_before + 1
+    assert [r.reason_code for r in double.requests if r.path.endswith("/complete")][-2:] == [
+        None, "InvalidCheckoutSessionStatus"]
 
 
 def test_decline(double):
     async def scenario(connector, client):
-        redirect = await connector.start_authorization(request_for())
-        double.decline(redirect.external_id, "HardDeclined")
-        return await connector.complete(redirect.external_id, 1099, "usd")
+        session_id = start(connector, double, request_for())
+        double.decline(session_id, "HardDeclined")
+        return await connector.complete(session_id, 1099, "usd")
 
     outcome = live(double, scenario)
     assert outcome.outcome == DECLINED and outcome.reason_code == "HardDeclined"
@@ -183,9 +261,9 @@ def test_soft_decline_through_the_buyers_approval(double):
 
 def test_buyer_cancels(double):
     async def scenario(connector, client):
-        redirect = await connector.start_authorization(request_for())
-        double.buyer_cancel(redirect.external_id)
-        return await connector.complete(redirect.external_id, 1099, "usd")
+        session_id = start(connector, double, request_for())
+        assert double.buyer_cancel(session_id) == "https://kassa.test" + CHECKOUT_PATH + "tok_test/cancel"
+        return await connector.complete(session_id, 1099, "usd")
 
     outcome = live(double, scenario)
     assert outcome.outcome == CANCELED and outcome.reason_code == "BuyerCanceled" and outcome.charge_id is None
@@ -197,8 +275,11 @@ def test_asynchronous_authorization_then_authorized(double):
     verifier = NotificationVerifier(double.fetch_certificate)
 
     async def scenario(connector, client):
+        notes = len(double.notifications)
         outcome = await paid(connector, double)
         assert outcome.outcome == PENDING and outcome.charge_id
+        assert [r.status for r in double.requests if r.path.endswith("/complete")][-1] == 202
+        assert len(double.notifications) == notes
         assert (await connector.authorization_status(outcome.charge_id)).outcome == PENDING
         double.settle_charge(outcome.charge_id)
         notification = await verifier.verify(double.notifications[-1])
@@ -233,26 +314,26 @@ def test_pending_authorization_not_allowed_times_out(double):
 
 def test_completing_before_the_buyer_finished_is_an_error(double):
     async def scenario(connector, client):
-        redirect = await connector.start_authorization(request_for())
+        session_id = start(connector, double, request_for())
         with pytest.raises(AmazonPayError) as caught:
-            await connector.complete(redirect.external_id, 1099, "usd")
+            await connector.complete(session_id, 1099, "usd")
         return caught.value
 
     error = live(double, scenario)
     assert (error.reason_code, error.status, error.retryable) == ("InvalidCheckoutSessionStatus", 422, False)
 
 
-def test_completing_with_another_amount_is_refused(double):
+def test_completing_with_another_amount_is_an_amount_mismatch_decline(double):
     async def scenario(connector, client):
-        redirect = await connector.start_authorization(request_for())
-        double.approve(redirect.external_id)
-        with pytest.raises(AmazonPayError) as caught:
-            await connector.complete(redirect.external_id, 999, "usd")
-        return caught.value
+        session_id = start(connector, double, request_for())
+        double.approve(session_id)
+        outcome = await connector.complete(session_id, 999, "usd")
+        return outcome, [r for r in double.requests if r.path.endswith("/complete")][-1]
 
-    error = live(double, scenario)
-    assert (error.reason_code, error.status) == ("InvalidParameterValue", 400)
-    assert isinstance(error.as_kassa_error(), InvalidRequest)
+    outcome, call = live(double, scenario)
+    assert (call.status, call.reason_code) == (409, "AmountMismatch")
+    assert (outcome.outcome, outcome.reason_code) == (DECLINED, "AmountMismatch")
+    assert "amount" in outcome.message
 
 
 # --------------------------------------------------------------------------- capture, release, refunds
@@ -333,8 +414,10 @@ def test_refund_above_what_is_left_is_refused(double):
     async def scenario(connector, client):
         outcome = await paid(connector, double)
         await connector.refund(new_id("re"), outcome.charge_id, 1000, "usd")
+        # Amazon allows refunds over the charge by 15% (at most 75 of the currency): 1.64 on 10.99.
+        await connector.refund(new_id("re"), outcome.charge_id, 263, "usd")
         with pytest.raises(AmazonPayError) as caught:
-            await connector.refund(new_id("re"), outcome.charge_id, 100, "usd")
+            await connector.refund(new_id("re"), outcome.charge_id, 1, "usd")
         return caught.value
 
     error = live(double, scenario)
@@ -374,19 +457,6 @@ def test_a_lost_refund_answer_is_retried_and_refunds_once(double):
     assert len([r for r in double.refunds.values() if r["chargeId"] == charge_id]) == 1
 
 
-def test_a_lost_checkout_session_answer_creates_one_session(double):
-    request = request_for()
-
-    async def scenario(connector, client):
-        double.drop_next("POST", "/v2/checkoutSessions")
-        return await connector.start_authorization(request)
-
-    redirect = live(double, scenario)
-    mine = [s for s in double.sessions.values()
-            if s["merchantMetadata"]["merchantReferenceId"] == request.intent_id]
-    assert [s["checkoutSessionId"] for s in mine] == [redirect.external_id]
-
-
 def test_a_connection_dropped_before_the_request_is_retried(double):
     async def scenario(connector, client):
         outcome = await paid(connector, double)
@@ -398,9 +468,10 @@ def test_a_connection_dropped_before_the_request_is_retried(double):
 
 def test_without_retries_a_lost_answer_is_a_retryable_network_error(double):
     async def scenario(connector, client):
-        double.drop_next("POST", "/v2/checkoutSessions")
+        outcome = await paid(connector, double, capture=False)
+        double.drop_next("POST", "/capture")
         with pytest.raises(AmazonPayError) as caught:
-            await connector.start_authorization(request_for())
+            await connector.capture(outcome.charge_id, 1099, "usd")
         return caught.value
 
     error = live(double, scenario, max_attempts=1)
@@ -477,11 +548,19 @@ def test_a_tampered_body_fails_the_doubles_signature_check(double):
 def test_a_key_naming_its_environment_leaves_it_out_of_the_path(double):
     async def scenario(connector, client):
         assert client.path("charges", "x") == "/v2/charges/x"
-        return await connector.start_authorization(request_for())
+        return await paid(connector, double)
 
-    redirect = live(double, scenario, config=config(public_key_id=NAMED_KEY_ID))
-    assert redirect.external_id in double.sessions
-    assert any(r.path == "/v2/checkoutSessions" and r.status == 201 for r in double.requests)
+    outcome = live(double, scenario, config=config(public_key_id=NAMED_KEY_ID))
+    assert outcome.outcome == AUTHORIZED
+    assert any(r.path == f"/v2/charges/{outcome.charge_id}" and r.status == 200 for r in double.requests)
+
+
+@pytest.mark.parametrize("key_id, sandbox", [("SANDBOXAFVX7ULWSGBZ5535", True), ("live-AFVX7ULWSGBZ5535", False),
+                                             ("Sandbox_AFVX7", True), ("LIVEAFVX7", False)])
+def test_any_key_id_starting_with_live_or_sandbox_names_its_environment(key_id, sandbox):
+    client = AmazonPayClient(config(public_key_id=key_id, sandbox=sandbox))
+    assert client.path("charges", "x") == "/v2/charges/x"
+    asyncio.run(client.aclose())
 
 
 def test_a_classic_key_names_the_environment_in_the_path():
@@ -509,7 +588,7 @@ CHARGE = {"chargeId": "S01-1-1-C1", "chargeAmount": {"amount": "1.00", "currency
           "statusDetails": {"state": "Authorized"}}
 
 
-@pytest.mark.parametrize("status", [429, 500, 502, 503, 504])
+@pytest.mark.parametrize("status", [408, 425, 429, 500, 502, 503, 504])
 def test_throttling_and_server_errors_are_retried(status):
     transport, calls = _scripted(httpx.Response(status, json={"reasonCode": "Busy", "message": "later"}),
                                  httpx.Response(200, json=CHARGE))

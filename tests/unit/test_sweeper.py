@@ -11,7 +11,7 @@ class _Due:
     """A database whose sweep finds the same due intents on every pass."""
 
     def __init__(self, intent_ids: list[str]):
-        self.found = ([("acct_1", True, intent_id) for intent_id in intent_ids], [])
+        self.found = ([("acct_1", True, intent_id) for intent_id in intent_ids], [], [])
 
     async def read(self, unit):
         return self.found
@@ -84,7 +84,7 @@ def test_a_job_no_longer_due_is_forgotten():
     async def go():
         await sweeper.sweep()
         assert "pi_broken" in sweeper._failed
-        sweeper.db.found = ([], [])  # resolved by another process, say
+        sweeper.db.found = ([], [], [])  # resolved by another process, say
         await sweeper.sweep()
         return sweeper._failed
 

@@ -231,6 +231,9 @@ def update(intent: PaymentIntent, command: UpdateIntent, *, now: int, country: s
     if changes.get("payment_method") and changes["payment_method"] != intent.payment_method:
         # A new payment method always needs a new confirmation (and voids a pending redirect).
         changes.update(status=REQUIRES_CONFIRMATION, next_action=None, deadline=None, attempt=None)
+    elif intent.status == REQUIRES_ACTION and (amount, currency) != (intent.amount, intent.currency):
+        # The buyer was sent to approve other terms: that attempt ends, the intent is confirmed anew.
+        changes.update(status=REQUIRES_CONFIRMATION, next_action=None, deadline=None, attempt=None)
     if all(getattr(intent, key) == value for key, value in changes.items()):
         return intent, []
     return _transition(intent, None, **changes)  # Stripe sends no event for a merchant's own update

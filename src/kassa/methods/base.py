@@ -22,6 +22,7 @@ class AuthorizationRequest:
     return_url: str  # where kassa itself takes the buyer back (then on to the merchant)
     kassa_base_url: str
     merchant_name: str
+    shipping: dict | None = None  # the intent's shipping (Stripe's shape): Amazon Pay's PayAndShip
 
 
 @dataclass(frozen=True, slots=True)

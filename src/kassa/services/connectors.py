@@ -11,13 +11,12 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 from ..domain.errors import InvalidRequest, KassaError
 from ..methods.amazon_pay.config import ConfigError, LiveConfig
-from ..methods.amazon_pay.live import AmazonPayClient, AmazonPayError, AmazonPayUnavailable, LiveAmazonPay
+from ..methods.amazon_pay.live import AmazonPayClient, AmazonPayUnavailable, LiveAmazonPay
 from ..methods.base import Connector
 from ..store import repo
 from ..store.database import Database
@@ -33,20 +32,11 @@ class AmazonPayNotConfigured(InvalidRequest):
             code="payment_method_unactivated", param="payment_method_types")
 
 
-@contextmanager
-def answered_as_kassa() -> Iterator[None]:
-    """For a merchant's request: a refusal or failure of the payment method becomes kassa's error."""
-    try:
-        yield
-    except AmazonPayError as error:
-        log.warning("Amazon Pay call failed: %s (HTTP %s)", error.reason_code, error.status)
-        raise error.as_kassa_error() from None
-
-
-def live_factory(api_base: str | None = None, timeout: float = 10.0) -> Callable[[LiveConfig], LiveAmazonPay]:
+def live_factory(api_base: str | None = None, timeout: float = 10.0,
+                 checkout_js_url: str | None = None) -> Callable[[LiveConfig], LiveAmazonPay]:
     def build(config: LiveConfig) -> LiveAmazonPay:
         return LiveAmazonPay(AmazonPayClient(config, base_url=api_base, timeout=timeout),
-                             can_handle_pending_authorization=True)
+                             can_handle_pending_authorization=True, checkout_js_url=checkout_js_url)
 
     return build
 

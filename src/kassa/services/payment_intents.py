@@ -22,39 +22,16 @@ from ..domain.errors import InvalidRequest, NotFound, no_such
 from ..domain.events import DomainEvent
 from ..domain.ids import digest, intent_id_of_client_secret, new_id
 from ..domain.payment_method import PaymentMethod
-from ..methods.base import AUTHORIZED, PENDING, AuthorizationRequest, Completion, Redirect
+from ..methods.base import AUTHORIZED, PENDING, AuthorizationRequest, Completion, Connector
 from ..methods.card import three_d_secure
 from ..store import repo
 from ..store.database import Tx
-from .connectors import Connectors, answered_as_kassa
+from . import processor_requests
+from .connectors import Connectors
 from .context import Caller
 from .unit import Runner
 
 log = logging.getLogger("kassa.payment_intents")
-
-
-@dataclass(frozen=True, slots=True)
-class Started:
-    """A live authorization started at the payment method before its unit of work: the terms it
-    was started with, which the unit checks are still the intent's."""
-
-    attempt_id: str
-    redirect: Redirect
-    amount: int
-    currency: str
-    capture: bool
-
-
-class IntentChanged(InvalidRequest):
-    """Stripe's `lock_timeout`: a 429 with `Stripe-Should-Retry: true`, which stripe-python and
-    Stripe's other libraries retry."""
-
-    status = 429
-    retry_as_is = True
-
-    def __init__(self, intent_id: str) -> None:
-        super().__init__(f"PaymentIntent {intent_id} was changed by another request while Amazon Pay was being "
-                         "set up; nothing was confirmed. Retry the request.", code="lock_timeout")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +46,7 @@ class PaymentIntents:
         self.runner = runner
         self.db = runner.db
         self.connectors = connectors
+        self.live: Any = None  # services.live_payments.LivePayments: the processor's side of live mode
         self.cards: Any = None  # services.card_payments.CardPayments: attempts a card decides at once
 
     # ---- loading, with deadlines applied ------------------------------------------------
@@ -132,7 +110,7 @@ class PaymentIntents:
     async def resolve_due(self, caller: Caller, intent_id: str) -> None:
         """The sweep's entry: apply an ended deadline, if it still applies once locked. In live mode
         a pending authorization is asked about, and a hold is released at Amazon Pay first."""
-        if caller.livemode and await self._resolve_due_live(caller, intent_id):
+        if caller.livemode and await self.live.resolve_due(caller, intent_id):
             return
 
         async def change(tx: Tx, now: int):
@@ -141,42 +119,32 @@ class PaymentIntents:
 
         await self.runner.write(caller, change)
 
-    async def _resolve_due_live(self, caller: Caller, intent_id: str) -> bool:
-        intent, charge = await self._read_for_remote(caller, intent_id)
-        if not intent.deadline or intent.deadline > int(time.time()):
-            return True
-        if intent.status == pi.PROCESSING and intent.attempt:
-            await self.finish(caller, intent.attempt)
-            return True
-        if intent.status == pi.REQUIRES_CAPTURE and charge is not None:
-            connector = await self.connectors.for_account(caller.account_id, True)
-            await connector.release(charge.transaction_id)
+    async def release_ended_hold(self, caller: Caller, intent_id: str) -> pi.PaymentIntent:
+        """The hold of a live intent ended and Amazon Pay released it: cancel it, if still due."""
 
-            async def change(tx: Tx, now: int):
-                current = await self._load(tx, caller, intent_id, lock=True)
-                if current.status != pi.REQUIRES_CAPTURE or not pi.due(current, now):
-                    return current, []
-                return await self._resolve_due(tx, caller, current, now, released=True)
+        async def change(tx: Tx, now: int):
+            current = await self._load(tx, caller, intent_id, lock=True)
+            if current.status != pi.REQUIRES_CAPTURE or not pi.due(current, now):
+                return current, []
+            return await self._resolve_due(tx, caller, current, now, released=True)
 
-            await self.runner.write(caller, change)
-            return True
-        return False
+        return await self.runner.write(caller, change)
 
     # ---- the API ------------------------------------------------------------------------
 
     async def create(self, caller: Caller, command: pi.CreateIntent, confirm: pi.Confirm | None = None,
                      base_url: str = ""):
-        if confirm is not None and caller.livemode:  # Amazon Pay is called between two units
-            await self.connectors.for_account(caller.account_id, True)
-            created = await self.create(_unsealed(caller), command)
-            return await self.confirm(caller, created.id, confirm, client_secret=None, base_url=base_url)
+        """Create (and with ``confirm``, confirm) in one unit of work: a retry with the same
+        Idempotency-Key answers the same intent, live mode included (no processor call is made
+        here: the buyer starts Amazon Pay's checkout from kassa's page)."""
+        connector = await self.connectors.for_account(caller.account_id, caller.livemode) if confirm else None
 
         async def change(tx: Tx, now: int):
             creating = await self.cards.materialize(tx, caller, command, now)  # pm_card_visa: a new method
             intent, events = pi.create(creating, livemode=caller.livemode, now=now, country=caller.country)
             await repo.insert_intent(tx, caller.account_id, intent)
             if confirm is not None:
-                intent, more = await self._confirm(tx, caller, intent, confirm, base_url, now)
+                intent, more = await self._confirm(tx, caller, intent, confirm, base_url, now, connector)
                 events += more
             return intent, events
 
@@ -216,47 +184,25 @@ class PaymentIntents:
 
     async def confirm(self, caller: Caller, intent_id: str, command: pi.Confirm, *, client_secret: str | None,
                       base_url: str):
-        started = None
-        if caller.livemode:
-            started = await self._start_live(caller, intent_id, command, client_secret, base_url)
+        connector = await self.connectors.for_account(caller.account_id, caller.livemode)
 
         async def change(tx: Tx, now: int):
             intent, events = await self._current(tx, caller, intent_id, now)
             if caller.publishable:
                 check_client_secret(intent_id, client_secret, intent)
-            confirmed, more = await self._confirm(tx, caller, intent, command, base_url, now, started)
+            confirmed, more = await self._confirm(tx, caller, intent, command, base_url, now, connector)
             return confirmed, events + more
 
         return await self.runner.write(caller, change)
 
-    async def _start_live(self, caller: Caller, intent_id: str, command: pi.Confirm, client_secret: str | None,
-                          base_url: str) -> Started:
-        """Check the confirm as its unit will, then create the Checkout Session at Amazon Pay."""
-
-        async def read(tx: Tx):
-            intent = await repo.get_intent(tx, caller.account_id, caller.livemode, intent_id)
-            if caller.publishable:
-                check_client_secret(intent_id, client_secret, intent)
-            if intent is None:
-                raise no_such("payment_intent", intent_id, param="intent")
-            url, _ = await self._plan(tx, caller, intent, command, int(time.time()))
-            return intent, url
-
-        intent, url = await self.db.read(read)
-        connector = await self.connectors.for_account(caller.account_id, True)
-        attempt_id = new_id("atmpt")
-        capture = pi.effective_capture_method(intent) != "manual"
-        with answered_as_kassa():
-            redirect = await connector.start_authorization(self._authorization_request(
-                attempt_id, intent, capture, url, base_url, caller.account_name))
-        return Started(attempt_id, redirect, intent.amount, intent.currency, capture)
-
     @staticmethod
-    def _authorization_request(attempt_id: str, intent: pi.PaymentIntent, capture: bool, url: str, base_url: str,
-                               merchant_name: str) -> AuthorizationRequest:
+    def authorization_request(attempt_id: str, intent: pi.PaymentIntent, url: str, base_url: str,
+                              merchant_name: str) -> AuthorizationRequest:
+        """What a connector needs to send the buyer off for this attempt of ``intent``."""
+        capture = pi.effective_capture_method(intent) != "manual"
         return AuthorizationRequest(attempt_id=attempt_id, intent_id=intent.id, amount=intent.amount,
                                     currency=intent.currency, capture=capture, return_url=url,
-                                    kassa_base_url=base_url, merchant_name=merchant_name)
+                                    kassa_base_url=base_url, merchant_name=merchant_name, shipping=intent.shipping)
 
     async def _plan(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, command: pi.Confirm,
                     now: int) -> tuple[str, PaymentMethod]:
@@ -271,7 +217,7 @@ class PaymentIntents:
                 raise NotFound(f"No such PaymentMethod: '{command.payment_method}'", param="payment_method")
         elif command.payment_method_type == "card":
             method = self.cards.new_method(caller, command.card, billing_details=command.billing_details, now=now,
-                                           param="payment_method_data[card]")
+                                           param="payment_method_data[card]", intent_id=intent.id)
         elif command.payment_method_type:
             method = pms.create(command.payment_method_type, livemode=caller.livemode, now=now,
                                 billing_details=command.billing_details, param="payment_method_data[type]")
@@ -287,7 +233,7 @@ class PaymentIntents:
         return url, method
 
     async def _confirm(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, command: pi.Confirm,
-                       base_url: str, now: int, started: Started | None = None):
+                       base_url: str, now: int, connector: Connector):
         url, method = await self._plan(tx, caller, intent, command, now)
         events: list[DomainEvent] = []
         if not command.payment_method and command.payment_method_type:
@@ -296,15 +242,9 @@ class PaymentIntents:
             await repo.close_authorization(tx, intent.attempt, "canceled")
         if method.type == "card":  # decided at once (or after 3D Secure): see card_payments
             return await self.cards.confirm(tx, caller, intent, method, command, url, base_url, now)
-        capture = pi.effective_capture_method(intent) != "manual"
-        if started is not None:
-            if (started.amount, started.currency, started.capture) != (intent.amount, intent.currency, capture):
-                raise IntentChanged(intent.id)
-            attempt_id, redirect = started.attempt_id, started.redirect
-        else:
-            attempt_id = new_id("atmpt")
-            redirect = await self.connectors.test.start_authorization(self._authorization_request(
-                attempt_id, intent, capture, url, base_url, caller.account_name))
+        attempt_id = new_id("atmpt")
+        redirect = await connector.start_authorization(self.authorization_request(
+            attempt_id, intent, url, base_url, caller.account_name))  # no I/O: the buyer goes to kassa's page
         await repo.insert_authorization(tx, {
             "id": attempt_id, "token_hash": digest(redirect.token), "account_id": caller.account_id,
             "livemode": caller.livemode, "payment_intent": intent.id, "created": now,
@@ -342,44 +282,28 @@ class PaymentIntents:
 
         return await self.runner.write(caller, change)
 
-    # ---- live mode: the buyer back from Amazon Pay, a notification, a pending authorization --
+    # ---- an attempt's outcome, as the payment method reports it ----------------------------
 
-    async def finish(self, caller: Caller, attempt_id: str) -> tuple[str, pi.PaymentIntent]:
-        """Ask Amazon Pay how an open attempt ended (completing its Checkout Session) and apply it.
-        Returns the attempt's outcome, 'processing' while Amazon Pay decides. An AmazonPayError
-        (the buyer has not finished, Amazon unreachable) changes nothing."""
-
-        async def read(tx: Tx):
-            attempt = await repo.authorization(tx, attempt_id)
-            intent = await self._load(tx, caller, attempt["payment_intent"])
-            return attempt, intent
-
-        attempt, intent = await self.db.read(read)
-        if attempt["outcome"] is not None or intent.attempt != attempt_id:
-            return attempt["outcome"] or "canceled", intent
-        connector = await self.connectors.for_account(caller.account_id, caller.livemode)
-        if intent.status == pi.PROCESSING and attempt["charge_external_id"]:
-            completion = await connector.authorization_status(attempt["charge_external_id"])
-        elif intent.status == pi.REQUIRES_ACTION and attempt["external_id"]:
-            completion = await connector.complete(attempt["external_id"], intent.amount, intent.currency)
-        else:
-            return "canceled", intent
-        return await self.settle_attempt(caller, attempt_id, completion)
-
-    async def settle_attempt(self, caller: Caller, attempt_id: str, completion: Completion
-                             ) -> tuple[str, pi.PaymentIntent]:
-        """Apply the payment method's word on an attempt. An authorization that comes back for an
-        attempt the intent no longer waits for (canceled, replaced, expired) is reversed."""
-        orphan: list[Completion] = []
+    async def settle_attempt(self, caller: Caller, attempt_id: str, completion: Completion, *,
+                             request_id: str | None = None) -> tuple[tuple[str, pi.PaymentIntent], list[dict]]:
+        """Apply the payment method's word on an attempt, closing the processor request
+        ``request_id`` in the same unit. An authorization that comes back for an attempt the intent
+        no longer waits for (canceled, replaced, expired) is recorded to be given back: those
+        requests are returned beside the (outcome, intent), for the caller to send."""
+        strays: list[dict] = []
 
         async def change(tx: Tx, now: int):
+            strays.clear()
             attempt = await repo.authorization(tx, attempt_id, lock=True)
             intent = await self._load(tx, caller, attempt["payment_intent"], lock=True)
+            if request_id is not None:
+                await repo.finish_processor_request(tx, request_id, "done")
             waiting = intent.attempt == attempt_id and intent.status in (pi.REQUIRES_ACTION, pi.PROCESSING)
             if attempt["outcome"] is not None or not waiting:
                 if completion.outcome == AUTHORIZED and completion.charge_id and not await self._is_charge_of(
                         tx, caller, intent, completion.charge_id):
-                    orphan.append(completion)
+                    strays.append(await processor_requests.record(
+                        tx, caller, "reverse", attempt_id, completion.charge_id, now))
                 if attempt["outcome"] is None:
                     await repo.close_authorization(tx, attempt_id, "canceled")
                 return (attempt["outcome"] or "canceled", intent), []
@@ -401,37 +325,32 @@ class PaymentIntents:
             return (outcome, updated), events
 
         result = await self.runner.write(caller, change)
-        for stray in orphan:
-            await self._reverse(caller, attempt_id, stray, result[1])
-        return result
+        return result, list(strays)
 
     async def _is_charge_of(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, transaction_id: str) -> bool:
         charge = await self._charge(tx, caller, intent.latest_charge, lock=False)
         return charge is not None and charge.transaction_id == transaction_id
 
-    async def _reverse(self, caller: Caller, attempt_id: str, stray: Completion, intent: pi.PaymentIntent) -> None:
-        """Give back an authorization nobody waits for any more: release it, or refund it if taken."""
-        log.warning("Amazon Pay authorized attempt %s of %s after it was closed; reversing charge %s",
-                    attempt_id, intent.id, stray.charge_id)
-        connector = await self.connectors.for_account(caller.account_id, caller.livemode)
-        try:
-            if stray.captured:
-                await connector.refund("reversal-" + attempt_id, stray.charge_id, intent.amount, intent.currency)
-            else:
-                await connector.release(stray.charge_id)
-        except Exception:
-            log.exception("could not reverse Amazon Pay charge %s of %s", stray.charge_id, intent.id)
+    async def give_up(self, caller: Caller, attempt_id: str, reason: str,
+                      decline_code: str | None = None) -> tuple[str, pi.PaymentIntent]:
+        """The buyer left the payment method's page without paying (canceled there, or the page
+        could not start): the attempt fails as a decline does. An attempt the buyer already came
+        back from with a result (its session recorded) is left to that result."""
 
-    async def reconcile(self, caller: Caller, intent_id: str) -> None:
-        """A notification says something about this intent's Amazon Pay charge changed: ask and apply."""
+        async def change(tx: Tx, now: int):
+            intent_id = (await repo.authorization(tx, attempt_id))["payment_intent"]
+            intent, events = await self._current(tx, caller, intent_id, now)  # the intent's lock first
+            attempt = await repo.authorization(tx, attempt_id, lock=True)
+            if attempt["outcome"] is not None or attempt["external_id"] is not None:
+                return (attempt["outcome"] or "processing", intent), events
+            if intent.attempt != attempt_id or intent.status != pi.REQUIRES_ACTION:
+                await repo.close_authorization(tx, attempt_id, "canceled")
+                return ("canceled", intent), events
+            failed, more = await self._fail(tx, caller, intent, reason, now, decline_code)
+            await repo.close_authorization(tx, attempt_id, "failed")
+            return ("failed", failed), events + more
 
-        async def read(tx: Tx):
-            intent = await repo.get_intent(tx, caller.account_id, caller.livemode, intent_id)
-            return intent.attempt if intent is not None else None
-
-        attempt_id = await self.db.read(read)
-        if attempt_id is not None:
-            await self.finish(caller, attempt_id)
+        return await self.runner.write(caller, change)
 
     async def _authorize(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, now: int,
                          transaction_id: str | None = None):
@@ -448,7 +367,8 @@ class PaymentIntents:
         await repo.update_intent(tx, caller.account_id, authorized)
         return authorized, events + more
 
-    async def _read_for_remote(self, caller: Caller, intent_id: str) -> tuple[pi.PaymentIntent, Charge | None]:
+    async def read_with_charge(self, caller: Caller, intent_id: str) -> tuple[pi.PaymentIntent, Charge | None]:
+        """The intent and its latest charge, unlocked: what a call to the processor starts from."""
         async def read(tx: Tx):
             intent = await self._load(tx, caller, intent_id)
             return intent, await self._charge(tx, caller, intent.latest_charge, lock=False)
@@ -456,16 +376,25 @@ class PaymentIntents:
         return await self.db.read(read)
 
     async def capture(self, caller: Caller, intent_id: str, amount: int | None):
-        if caller.livemode:  # capture at Amazon Pay first (its key makes a retry capture once)
-            intent, charge = await self._read_for_remote(caller, intent_id)
-            taken = pi.capture(intent, amount, now=int(time.time()))[0].amount_received
-            connector = await self.connectors.for_account(caller.account_id, True)
-            with answered_as_kassa():
-                await connector.capture(charge.transaction_id, taken, charge.currency)
+        """Capture a held authorization. Live mode records the capture and asks Amazon Pay first
+        (``live.capture``), which then applies it with ``apply_capture``."""
+        if caller.livemode:
+            return await self.live.capture(caller, intent_id, amount)
+        return await self.apply_capture(caller, intent_id, amount)
+
+    async def apply_capture(self, caller: Caller, intent_id: str, amount: int | None, *,
+                            request: dict | None = None):
+        """The capture's unit; with the processor's ``request``, closed in the same unit (and a
+        request already applied changes nothing)."""
 
         async def change(tx: Tx, now: int):
             intent, events = await self._current(tx, caller, intent_id, now)
-            captured, more = pi.capture(intent, amount, now=now)
+            if request is not None:
+                if not await repo.finish_processor_request(tx, request["id"], "done"):
+                    return intent, events  # applied already (by the sweep, or the merchant's own call)
+                if intent.status != pi.REQUIRES_CAPTURE:
+                    return intent, events
+            captured, more = pi.capture(intent, request["amount"] if request else amount, now=now)
             charge = await self._charge(tx, caller, intent.latest_charge)
             taken = captured.amount_received
             charge, charge_events = charges.capture(charge, taken)
@@ -476,16 +405,23 @@ class PaymentIntents:
         return await self.runner.write(caller, change)
 
     async def cancel(self, caller: Caller, intent_id: str, reason: str | None):
-        if caller.livemode:  # a held authorization is released at Amazon Pay first
-            intent, charge = await self._read_for_remote(caller, intent_id)
-            if intent.status == pi.REQUIRES_CAPTURE and charge is not None:
-                pi.cancel(intent, reason, now=int(time.time()))
-                connector = await self.connectors.for_account(caller.account_id, True)
-                with answered_as_kassa():
-                    await connector.release(charge.transaction_id)
+        """Cancel. In live mode a held authorization is recorded and released at Amazon Pay first
+        (``live.cancel``), which then cancels with ``apply_cancel``."""
+        if caller.livemode:
+            return await self.live.cancel(caller, intent_id, reason)
+        return await self.apply_cancel(caller, intent_id, reason)
+
+    async def apply_cancel(self, caller: Caller, intent_id: str, reason: str | None, *,
+                           request: dict | None = None):
+        """The cancel's unit; with the processor's ``request`` (a released hold), closed with it."""
 
         async def change(tx: Tx, now: int):
             intent, events = await self._current(tx, caller, intent_id, now)
+            if request is not None:
+                if not await repo.finish_processor_request(tx, request["id"], "done"):
+                    return intent, events
+                if intent.status != pi.REQUIRES_CAPTURE:
+                    return intent, events
             canceled, more = pi.cancel(intent, reason, now=now)
             if intent.status == pi.REQUIRES_ACTION and intent.attempt:
                 await repo.close_authorization(tx, intent.attempt, "canceled")
@@ -521,7 +457,7 @@ class PaymentIntents:
         return Page(*await self.db.read(read))
 
 
-def _unsealed(caller: Caller) -> Caller:
+def unsealed(caller: Caller) -> Caller:
     """The caller for a first step whose result is not the response."""
     return replace(caller, seal=None)
 

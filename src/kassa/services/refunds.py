@@ -1,13 +1,15 @@
-"""Refunds of an Amazon Pay charge: created pending, settled later by the worker.
+"""Refunds of a charge: created pending, settled later by the worker.
 
-In live mode Amazon Pay is asked first (outside any unit of work), with an idempotency key fixed
-by the merchant's own Idempotency-Key when there is one, so a retried request refunds once; the
-worker then polls the refund (and a notification makes it ask at once).
+In live mode the refund is written first, pending, with Amazon Pay's idempotency key fixed by
+kassa's own refund id; only then is Amazon asked, and its answer (its refund id) recorded in a
+second unit. A refund left in between (the process killed, the database down, Amazon silent) is
+sent again by the sweep with the same key, so Amazon refunds once; the worker then polls the
+refund (and a notification makes it ask at once).
 """
 
 from __future__ import annotations
 
-import time
+import logging
 from dataclasses import replace
 
 from ..domain import payment_intent as pi
@@ -16,13 +18,18 @@ from ..domain.charge import Charge
 from ..domain.errors import InvalidRequest, no_such
 from ..domain.refund import Refund
 from ..domain.ids import new_id
+from ..methods.amazon_pay.live import AmazonPayError
 from ..methods.base import RefundResult
 from ..store import repo
 from ..store.database import Tx
 from . import card_refunds
-from .connectors import Connectors, answered_as_kassa
+from .connectors import Connectors
 from .context import Caller
+from .payment_intents import unsealed
+from .processor_requests import GRACE_SECONDS
 from .unit import Runner
+
+log = logging.getLogger("kassa.refunds")
 
 
 class Refunds:
@@ -34,46 +41,63 @@ class Refunds:
 
     async def create(self, caller: Caller, *, payment_intent: str | None, charge: str | None, amount: int | None,
                      reason: str | None, metadata: dict | None):
-        refund_id, started = new_id("re"), None
-        if caller.livemode:
-            amount, started = await self._start_live(caller, refund_id, payment_intent, charge, amount)
+        refund_id = new_id("re")
+        settle_after = GRACE_SECONDS if caller.livemode else refunds.SETTLE_AFTER_SECONDS
 
         async def change(tx: Tx, now: int):
             target = await self._charge(tx, caller, payment_intent, charge)
             card_terms = card_refunds.terms(self.cards, target)
             refund, updated, events = refunds.create(
                 target, amount, reason=reason, metadata=metadata, now=now, refund_id=refund_id,
-                settle_after=card_terms.after_seconds if card_terms else (
-                    self.connectors.poll_seconds if started else refunds.SETTLE_AFTER_SECONDS),
+                settle_after=card_terms.after_seconds if card_terms else settle_after,
                 status=card_terms.status if card_terms else refunds.PENDING)
             await repo.insert_object(tx, "refunds", caller.account_id, refund, payment_intent=refund.payment_intent,
                                      charge=refund.charge, status=refund.status, settle_at=refund.settle_at,
-                                     external_id=started.external_id if started else None)
+                                     external_id=None)
             await repo.update_object(tx, "charges", caller.account_id, updated)
-            if started is not None and started.status != refunds.PENDING:
-                refund, updated, more = refunds.settle(refund, updated, succeeded=started.status == refunds.SUCCEEDED,
-                                                       failure_reason="declined")
-                await self._store_settled(tx, caller, refund, updated)
-                events += more
             return refund, events
 
-        return await self.runner.write(caller, change)
+        result = await self.runner.write(caller, change)  # recorded (and answered) before Amazon is asked
+        if caller.livemode:
+            await self._send(caller, refund_id)
+        return result
 
-    async def _start_live(self, caller: Caller, refund_id: str, payment_intent: str | None, charge: str | None,
-                          amount: int | None) -> tuple[int, RefundResult]:
-        """Check the refund as its unit will, then ask Amazon Pay for it; the amount it asked for."""
+    async def _send(self, caller: Caller, refund_id: str) -> None:
+        """Ask Amazon Pay for a recorded refund and record its answer; silence leaves it to the sweep,
+        a refusal fails the refund (its amount is refundable again)."""
 
         async def read(tx: Tx):
-            target = await self._charge(tx, caller, payment_intent, charge, lock=False)
-            planned = refunds.create(target, amount, reason=None, metadata=None, now=int(time.time()))[0]
-            return target, planned
+            refund = await repo.get_object(tx, "refunds", Refund, caller.account_id, True, refund_id)
+            target = await repo.get_object(tx, "charges", Charge, caller.account_id, True, refund.charge)
+            return refund, target
 
-        target, planned = await self.db.read(read)
+        refund, target = await self.db.read(read)
         connector = await self.connectors.for_account(caller.account_id, True)
-        basis = f"{caller.account_id}/{caller.idempotency_key}" if caller.idempotency_key else refund_id
-        with answered_as_kassa():
-            started = await connector.refund(basis, target.transaction_id, planned.amount, planned.currency)
-        return planned.amount, started
+        try:
+            started = await connector.refund(refund.id, target.transaction_id, refund.amount, refund.currency)
+        except AmazonPayError as error:
+            log.warning("Amazon Pay refund %s: %s (HTTP %s)", refund_id, error.reason_code, error.status)
+            if error.retryable or error.status == 0:
+                return  # still pending: the sweep sends it again with the same key
+            started = RefundResult(None, refunds.FAILED, error.reason_code)
+
+        async def change(tx: Tx, now: int):
+            refund = await repo.get_object(tx, "refunds", Refund, caller.account_id, True, refund_id, lock=True)
+            if refund.status != refunds.PENDING or await repo.refund_external_id(tx, refund_id):
+                return refund, []
+            events = []
+            waiting = refunds.poll_later(refund, now=now, after=self.connectors.poll_seconds)
+            await repo.update_object(tx, "refunds", caller.account_id, waiting, settle_at=waiting.settle_at,
+                                     external_id=started.external_id)
+            if started.status != refunds.PENDING:
+                charge = await repo.get_object(tx, "charges", Charge, caller.account_id, True, refund.charge,
+                                               lock=True)
+                settled, charge, events = refunds.settle(waiting, charge, succeeded=started.status == refunds.SUCCEEDED,
+                                                         failure_reason="declined")
+                await self._store_settled(tx, caller, settled, charge)
+            return refund, events
+
+        await self.runner.write(unsealed(caller), change)
 
     async def _store_settled(self, tx: Tx, caller: Caller, refund: Refund, charge: Charge) -> None:
         await repo.update_object(tx, "refunds", caller.account_id, refund, status=refund.status,
@@ -136,7 +160,8 @@ class Refunds:
                 return await repo.refund_external_id(tx, refund_id)
 
             external_id = await self.db.read(read)
-            if external_id is None:
+            if external_id is None:  # recorded, but Amazon's answer never was: send it again
+                await self._send(caller, refund_id)
                 return
             connector = await self.connectors.for_account(caller.account_id, True)
             live_status = await connector.refund_status(external_id)

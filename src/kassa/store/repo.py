@@ -287,6 +287,48 @@ async def refund_external_id(tx: Tx, refund_id: str) -> str | None:
     return row["external_id"] if row else None
 
 
+# ---- processor requests (write-ahead records of outward money calls) -------------------------
+
+async def insert_processor_request(tx: Tx, row: dict) -> None:
+    await tx.add("INSERT INTO processor_requests (id, account_id, livemode, kind, object_id, external_id, amount, "
+                 "currency, status, created, next_try_at, detail, last_error) VALUES (:id, :account_id, :livemode, "
+                 ":kind, :object_id, :external_id, :amount, :currency, 'pending', :created, :next_try_at, :detail, "
+                 "NULL)", row)
+
+
+async def processor_request(tx: Tx, request_id: str, *, lock: bool = False):
+    return await tx.one("SELECT * FROM processor_requests WHERE id = :id" + (tx.for_update if lock else ""),
+                        {"id": request_id})
+
+
+async def pending_processor_request(tx: Tx, kind: str, object_id: str):
+    """The pending request of that kind for that object, if one waits for its answer."""
+    return await tx.one("SELECT * FROM processor_requests WHERE object_id = :o AND kind = :k AND status = 'pending'",
+                        {"o": object_id, "k": kind})
+
+
+async def finish_processor_request(tx: Tx, request_id: str, status: str, error: str | None = None) -> bool:
+    """Close a pending request ('done' or 'failed'); False when it was closed already."""
+    changed = await tx.run("UPDATE processor_requests SET status = :s, last_error = :e "
+                           "WHERE id = :id AND status = 'pending'", {"s": status, "e": error, "id": request_id})
+    return changed == 1
+
+
+async def retry_processor_request_at(tx: Tx, request_id: str, at: int, error: str) -> None:
+    await tx.add("UPDATE processor_requests SET next_try_at = :t, last_error = :e WHERE id = :id",
+                 {"t": at, "e": error[:500], "id": request_id})
+
+
+async def due_processor_requests(tx: Tx, now: int, limit: int = 100) -> list[tuple[str, bool, str]]:
+    rows = await tx.all("SELECT account_id, livemode, id FROM processor_requests WHERE status = 'pending' "
+                        "AND next_try_at <= :now ORDER BY next_try_at LIMIT :n", {"now": now, "n": limit})
+    return [(row["account_id"], bool(row["livemode"]), row["id"]) for row in rows]
+
+
+async def set_authorization_session(tx: Tx, authorization_id: str, external_id: str) -> None:
+    await tx.add("UPDATE authorizations SET external_id = :e WHERE id = :id", {"e": external_id, "id": authorization_id})
+
+
 # ---- background work -----------------------------------------------------------------------
 
 async def due_intents(tx: Tx, now: int, limit: int = 100) -> list[tuple[str, bool, str]]:

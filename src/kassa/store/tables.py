@@ -120,6 +120,28 @@ authorizations = Table(
     Column("charge_external_id", String(255)),  # live mode: Amazon Pay's chargeId, once there is one
 )
 
+# An outward money call (capture, release, completing a checkout, giving an authorization back),
+# written before it is sent with the processor's idempotency key fixed by `id`; `status` stays
+# 'pending' until its answer is applied, and the sweep sends it again (or asks) from `next_try_at`.
+processor_requests = Table(
+    "processor_requests", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("account_id", String(64), nullable=False),
+    Column("livemode", Boolean, nullable=False),
+    Column("kind", String(16), nullable=False),  # 'capture' | 'release' | 'complete' | 'reverse'
+    Column("object_id", String(64), nullable=False),  # the intent (capture, release) or the attempt
+    Column("external_id", String(255), nullable=False),  # the processor's charge or checkout session
+    Column("amount", BigInteger),
+    Column("currency", String(3)),
+    Column("status", String(16), nullable=False),  # 'pending' | 'done' | 'failed'
+    Column("created", BigInteger, nullable=False),
+    Column("next_try_at", BigInteger, nullable=False),
+    Column("detail", String(64)),  # what the kind needs besides: a cancellation reason, refund or release
+    Column("last_error", Text),
+    Index("ix_processor_requests_due", "status", "next_try_at"),
+    Index("ix_processor_requests_object", "object_id", "kind"),
+)
+
 # An account's live Amazon Pay configuration (methods.amazon_pay.config.LiveConfig.to_stored():
 # a private key only encrypted, or the path of its file).
 amazon_pay_accounts = Table(

@@ -1,4 +1,5 @@
-"""The sweep: resolves ended authorization windows and capture holds, settles refunds, and
+"""The sweep: resolves ended authorization windows and capture holds, settles refunds and the
+processor requests left between their record and their answer, and
 forgets idempotent responses older than a day (Stripe keeps them at least 24 hours).
 
 It runs in every kassa process. Each job is re-checked under its row lock inside its own unit of
@@ -15,6 +16,7 @@ import logging
 import time
 
 from ..services.context import Caller
+from ..services.live_payments import LivePayments
 from ..services.payment_intents import PaymentIntents
 from ..services.refunds import Refunds
 from ..store import repo
@@ -28,10 +30,12 @@ RETRY_MAX_SECONDS = 300.0
 
 
 class Sweeper:
-    def __init__(self, db: Database, intents: PaymentIntents, refunds: Refunds, *, interval: float = 1.0):
+    def __init__(self, db: Database, intents: PaymentIntents, refunds: Refunds, live: LivePayments | None = None, *,
+                 interval: float = 1.0):
         self.db = db
         self.intents = intents
         self.refunds = refunds
+        self.live = live
         self.interval = interval
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
@@ -45,19 +49,22 @@ class Sweeper:
             now = int(time.time())
 
             async def find(tx):
-                return await repo.due_intents(tx, now), await repo.due_refunds(tx, now)
+                return (await repo.due_intents(tx, now), await repo.due_refunds(tx, now),
+                        await repo.due_processor_requests(tx, now) if self.live is not None else [])
 
-            intents, refunds = await self.db.read(find)
-            due = {row[2] for row in intents} | {row[2] for row in refunds}
+            intents, refunds, requests = await self.db.read(find)
+            due = {row[2] for row in intents} | {row[2] for row in refunds} | {row[2] for row in requests}
             for object_id in [key for key in self._failed if key not in due]:
                 del self._failed[object_id]  # done elsewhere, or no longer due: nothing to wait for
+            for account_id, livemode, request_id in requests:  # money calls left between record and answer
+                await self._run(self.live.settle_request, account_id, livemode, request_id)
             for account_id, livemode, intent_id in intents:
                 await self._run(self.intents.resolve_due, account_id, livemode, intent_id)
             for account_id, livemode, refund_id in refunds:
                 await self._run(self.refunds.settle, account_id, livemode, refund_id)
             if time.monotonic() - self._purged_at >= PURGE_EVERY_SECONDS:
                 await self.purge_idempotency_keys(now - IDEMPOTENCY_TTL_SECONDS)
-            return len(intents) + len(refunds)
+            return len(intents) + len(refunds) + len(requests)
 
     async def purge_idempotency_keys(self, before: int) -> int:
         """Delete stored responses created before `before`, a batch per transaction."""

@@ -143,6 +143,8 @@ class CheckoutSession:
     charge_permission_id: str | None
     charge_amount: Price | None  # paymentDetails.chargeAmount
     payment_intent: str | None  # paymentDetails.paymentIntent
+    merchant_reference_id: str | None = None  # merchantMetadata.merchantReferenceId: kassa's intent id
+    result_return_url: str | None = None  # webCheckoutDetails.checkoutResultReturnUrl
 
     @property
     def state(self) -> str:
@@ -191,6 +193,8 @@ def parse_checkout_session(data: Any) -> CheckoutSession:
         charge_amount=None if payment.get("chargeAmount") is None
         else parse_price(payment["chargeAmount"], "paymentDetails.chargeAmount"),
         payment_intent=_string(payment, "paymentIntent", required=False, prefix="paymentDetails."),
+        merchant_reference_id=_merchant_reference(body),
+        result_return_url=_string(web, "checkoutResultReturnUrl", required=False, prefix="webCheckoutDetails."),
     )
 
 

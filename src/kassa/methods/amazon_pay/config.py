@@ -73,12 +73,16 @@ def decrypt_secret(token: str, *, key: str | None = None) -> str:
 
 
 def environment_of_key(public_key_id: str) -> bool | None:
-    """True/False when the key id names its environment (``SANDBOX-…`` / ``LIVE-…``), else None.
+    """True/False when the key id names its environment, else None.
 
-    Amazon's reference: with such a key the API paths carry no ``/sandbox`` or ``/live`` segment.
+    Amazon's SDKs take any key id that starts with ``SANDBOX`` or ``LIVE`` (in any case, dash or
+    not) as environment-specific; with such a key the API paths carry no ``/sandbox`` or ``/live``.
     """
-    head, sep, _ = public_key_id.partition("-")
-    return _ENV_PREFIXES.get(head.upper()) if sep else None
+    upper = public_key_id.upper()
+    for prefix, sandbox in _ENV_PREFIXES.items():
+        if upper.startswith(prefix):
+            return sandbox
+    return None
 
 
 @dataclass(frozen=True)

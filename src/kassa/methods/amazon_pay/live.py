@@ -3,12 +3,16 @@
 :class:`AmazonPayClient` speaks Amazon's wire format (Checkout Session, Charge, Refund) and answers
 with the typed views of :mod:`.api_types`. Every request is signed (:mod:`.signing`); every POST
 that creates something carries an ``x-amz-pay-idempotency-key`` derived from kassa's own ids, so a
-request retried after a network failure is applied once. Network failures, 429 and 5xx are retried
-(``max_attempts``) with the same key; other errors raise :class:`AmazonPayError` at once.
+request retried after a network failure is applied once. Network failures, 408, 425, 429 and 5xx
+are retried (``max_attempts``) with the same key, as Amazon's SDKs do; other errors raise
+:class:`AmazonPayError` at once.
 
-:class:`LiveAmazonPay` implements :class:`kassa.methods.base.Connector` with it, plus
-:meth:`LiveAmazonPay.complete` (the buyer is back from Amazon) and
-:meth:`LiveAmazonPay.authorization_status` (an asynchronous authorization, polled or notified).
+:class:`LiveAmazonPay` implements :class:`kassa.methods.base.Connector` with it. A payment starts
+the way Amazon documents its ProcessOrder checkout: kassa's own page (``CHECKOUT_PATH``) loads
+Amazon's ``checkout.js`` and hands it a Create Checkout Session payload signed here
+(:meth:`LiveAmazonPay.checkout_button`); Amazon creates the session and sends the buyer back with
+``amazonCheckoutSessionId``, which :meth:`LiveAmazonPay.session_of_attempt` checks and
+:meth:`LiveAmazonPay.complete` completes. No Checkout Session is ever created server-side.
 """
 
 from __future__ import annotations
@@ -30,8 +34,16 @@ from . import signing
 from .config import LiveConfig
 
 T = TypeVar("T")
+CHECKOUT_PATH = "/amazon_pay/checkout/"  # kassa's page that starts Amazon's checkout: CHECKOUT_PATH + token
 RETURN_PATH = "/amazon_pay/return/"  # kassa's page the buyer comes back to: RETURN_PATH + token
-RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+CANCEL_SUFFIX = "/cancel"  # CHECKOUT_PATH + token + CANCEL_SUFFIX: the buyer gave up
+# Amazon's script by region (its "Amazon Pay script" page); the button needs the merchant's ledger currency.
+CHECKOUT_JS = {"na": "https://static-na.payments-amazon.com/checkout.js",
+               "eu": "https://static-eu.payments-amazon.com/checkout.js",
+               "jp": "https://static-fe.payments-amazon.com/checkout.js"}
+LEDGER_CURRENCIES = {"na": "USD", "jp": "JPY"}  # eu: GBP for UK merchants, EUR for the others
+NOT_FINISHED = "InvalidCheckoutSessionStatus"  # Complete on a session that is not (or no longer) Open
+RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 CREDENTIAL_ERRORS = frozenset({"UnauthorizedAccess", "InvalidAuthentication", "InvalidRequestSignature",
                                "InvalidAccountStatus", "InvalidHeaderValue", "MissingHeader"})
 
@@ -148,9 +160,14 @@ class AmazonPayClient:
     async def _call(self, parse: Callable[[Any], T], method: str, segments: tuple[str, ...],
                     body: dict[str, Any] | None = None, idempotency_key: str | None = None) -> T:
         """Send (and resend) one request; the answer read by ``parse``, or an AmazonPayError."""
+        return (await self._call_with_status(parse, method, segments, body, idempotency_key))[0]
+
+    async def _call_with_status(self, parse: Callable[[Any], T], method: str, segments: tuple[str, ...],
+                                body: dict[str, Any] | None = None,
+                                idempotency_key: str | None = None) -> tuple[T, int]:
         data, status = await self._send(method, self.path(*segments), body, idempotency_key)
         try:
-            return parse(data)
+            return parse(data), status
         except t.AmazonPayFormatError as error:
             raise AmazonPayError("InvalidResponse", str(error), status, False) from None
 
@@ -178,40 +195,18 @@ class AmazonPayClient:
             await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
         raise AssertionError("unreachable")
 
-    # ---- Checkout Session ----------------------------------------------------------------
-
-    async def create_checkout_session(self, intent_id: str, attempt_id: str, amount: int, currency: str,
-                                      capture: bool, checkout_result_return_url: str, store_id: str | None = None,
-                                      merchant_reference: str | None = None, *,
-                                      merchant_store_name: str | None = None,
-                                      can_handle_pending_authorization: bool = False) -> t.CheckoutSession:
-        """A session whose buyer pays on Amazon's page, then comes back to the return URL."""
-        price = t.to_amazon_price(amount, currency)
-        metadata: dict[str, str] = {"merchantReferenceId": (merchant_reference or intent_id)[:256],
-                                    "customInformation": f"kassa {intent_id} {attempt_id}"[:4096]}
-        if merchant_store_name:
-            metadata["merchantStoreName"] = merchant_store_name[:50]
-        body = {
-            "webCheckoutDetails": {"checkoutResultReturnUrl": checkout_result_return_url,
-                                   "checkoutMode": "ProcessOrder"},
-            "storeId": store_id or self.config.store_id,
-            "paymentDetails": {"paymentIntent": t.AUTHORIZE_WITH_CAPTURE if capture else t.AUTHORIZE,
-                               "canHandlePendingAuthorization": can_handle_pending_authorization,
-                               "chargeAmount": price, "presentmentCurrency": price["currencyCode"]},
-            "merchantMetadata": metadata,
-        }
-        return await self._call(t.parse_checkout_session, "POST", ("checkoutSessions",), body,
-                                idempotency_key=idempotency_key("cs", intent_id, attempt_id))
+    # ---- Checkout Session (created by Amazon's checkout.js from kassa's signed payload) -------
 
     async def get_checkout_session(self, checkout_session_id: str) -> t.CheckoutSession:
         return await self._call(t.parse_checkout_session, "GET", ("checkoutSessions", checkout_session_id))
 
     async def complete_checkout_session(self, checkout_session_id: str, amount: int,
-                                        currency: str) -> t.CheckoutSession:
-        """Confirm the buyer's return. Safe to repeat: a completed session is answered as it is."""
+                                        currency: str) -> tuple[t.CheckoutSession, int]:
+        """Confirm the buyer's return: the session and Amazon's status (202 while the authorization
+        is pending). A session no longer Open answers ``InvalidCheckoutSessionStatus``."""
         body = {"chargeAmount": t.to_amazon_price(amount, currency)}
-        return await self._call(t.parse_checkout_session, "POST", ("checkoutSessions", checkout_session_id,
-                                                                    "complete"), body)
+        return await self._call_with_status(t.parse_checkout_session, "POST",
+                                            ("checkoutSessions", checkout_session_id, "complete"), body)
 
     # ---- Charge ---------------------------------------------------------------------------
 
@@ -266,40 +261,142 @@ def outcome_of_charge(charge: t.Charge, charge_permission_id: str | None = None)
     return Completion(outcome, decline_code=decline.decline_code, message=decline.message, **base)
 
 
+@dataclass(frozen=True, slots=True)
+class CheckoutButton:
+    """What kassa's checkout page hands Amazon's ``checkout.js``: the button's options and the
+    signed Create Checkout Session payload (``createCheckoutSessionConfig``)."""
+
+    script_url: str
+    merchant_id: str
+    ledger_currency: str
+    sandbox: bool
+    product_type: str  # PayOnly, or PayAndShip when the intent has a shipping address
+    payload_json: str
+    signature: str
+    public_key_id: str
+    algorithm: str
+
+    def page_config(self) -> dict[str, Any]:
+        """The options for ``amazon.Pay.renderButton`` and ``initCheckout``, as the page reads them."""
+        return {"merchantId": self.merchant_id, "ledgerCurrency": self.ledger_currency, "sandbox": self.sandbox,
+                "productType": self.product_type, "placement": "Checkout",
+                "createCheckoutSessionConfig": {"payloadJSON": self.payload_json, "signature": self.signature,
+                                                "publicKeyId": self.public_key_id, "algorithm": self.algorithm}}
+
+
+def address_details(shipping: dict[str, Any]) -> dict[str, str]:
+    """Stripe's ``shipping`` hash as Amazon's ``addressDetails`` (empty fields left out)."""
+    address = shipping.get("address") or {}
+    fields = {"name": shipping.get("name"), "addressLine1": address.get("line1"),
+              "addressLine2": address.get("line2"), "city": address.get("city"),
+              "stateOrRegion": address.get("state"), "postalCode": address.get("postal_code"),
+              "countryCode": (address.get("country") or "").upper() or None, "phoneNumber": shipping.get("phone")}
+    return {name: value for name, value in fields.items() if value}
+
+
+class SessionMismatch(Exception):
+    """The Checkout Session the buyer came back with is not this attempt's (another attempt's, or
+    altered on the way): nothing is completed."""
+
+
 class LiveAmazonPay:
     """The live connector: kassa's transitions on one side, one account's Amazon Pay on the other."""
 
     name = "amazon_pay"
 
-    def __init__(self, client: AmazonPayClient, *, can_handle_pending_authorization: bool = False):
+    def __init__(self, client: AmazonPayClient, *, can_handle_pending_authorization: bool = False,
+                 checkout_js_url: str | None = None):
         self.client = client
         self.can_handle_pending_authorization = can_handle_pending_authorization
+        self.checkout_js_url = checkout_js_url or CHECKOUT_JS[client.config.region]
 
     async def start_authorization(self, request: AuthorizationRequest) -> Redirect:
-        """Create the Checkout Session; the buyer goes to Amazon and comes back to kassa's return page."""
+        """The buyer goes to kassa's checkout page for this attempt, which starts Amazon's checkout;
+        nothing is sent to Amazon before the buyer gets there."""
         token = "tok_" + random_base62(40)
-        return_url = request.kassa_base_url.rstrip("/") + RETURN_PATH + token
-        session = await self.client.create_checkout_session(
-            request.intent_id, request.attempt_id, request.amount, request.currency, request.capture, return_url,
-            merchant_reference=request.intent_id, merchant_store_name=request.merchant_name or None,
-            can_handle_pending_authorization=self.can_handle_pending_authorization)
-        if not session.redirect_url:
-            raise AmazonPayError("MissingRedirectUrl", "the Checkout Session has no amazonPayRedirectUrl", 0, False)
-        return Redirect(url=session.redirect_url, token=token, external_id=session.id)
+        return Redirect(url=request.kassa_base_url.rstrip("/") + CHECKOUT_PATH + token, token=token)
 
-    async def complete(self, external_id: str, amount: int, currency: str) -> Completion:
-        """The buyer is back (``external_id`` is the checkoutSessionId): complete and read the outcome.
+    def checkout_button(self, request: AuthorizationRequest, token: str, country: str) -> CheckoutButton:
+        """The signed ProcessOrder payload for attempt ``token`` (kassa's page shows it to checkout.js)."""
+        base = request.kassa_base_url.rstrip("/")
+        price = t.to_amazon_price(request.amount, request.currency)
+        metadata = {"merchantReferenceId": request.intent_id[:256],
+                    "customInformation": f"kassa {request.intent_id} {request.attempt_id}"[:4096]}
+        if request.merchant_name:
+            metadata["merchantStoreName"] = request.merchant_name[:50]
+        payload: dict[str, Any] = {
+            "webCheckoutDetails": {"checkoutMode": "ProcessOrder",
+                                   "checkoutResultReturnUrl": base + RETURN_PATH + token,
+                                   "checkoutCancelUrl": base + CHECKOUT_PATH + token + CANCEL_SUFFIX},
+            "storeId": self.client.config.store_id,
+            "paymentDetails": {"paymentIntent": t.AUTHORIZE_WITH_CAPTURE if request.capture else t.AUTHORIZE,
+                               "canHandlePendingAuthorization": self.can_handle_pending_authorization,
+                               "chargeAmount": price, "presentmentCurrency": price["currencyCode"]},
+            "merchantMetadata": metadata,
+        }
+        shipped = bool(request.shipping and (request.shipping.get("address") or {}).get("line1"))
+        if shipped:
+            payload["addressDetails"] = address_details(request.shipping)
+        payload_json = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+        credentials = self.client.config.credentials()
+        region = self.client.config.region
+        ledger = LEDGER_CURRENCIES.get(region) or ("GBP" if country.upper() == "GB" else "EUR")
+        return CheckoutButton(
+            script_url=self.checkout_js_url, merchant_id=self.client.config.merchant_id, ledger_currency=ledger,
+            sandbox=self.client.config.sandbox, product_type="PayAndShip" if shipped else "PayOnly",
+            payload_json=payload_json, signature=signing.sign_button_payload(credentials, payload_json),
+            public_key_id=credentials.public_key_id, algorithm=credentials.algorithm)
 
-        Repeating it is harmless. An Open session the buyer has not finished raises AmazonPayError.
-        """
-        try:
-            session = await self.client.complete_checkout_session(external_id, amount, currency)
-        except AmazonPayError as error:
-            if error.reason_code != "CheckoutSessionCanceled":
-                raise
-            session = await self.client.get_checkout_session(external_id)
+    async def session_of_attempt(self, session_id: str, *, intent_id: str, amount: int, currency: str,
+                                 token_matches: Callable[[str], bool]) -> t.CheckoutSession:
+        """Get the buyer's Checkout Session and check it is this attempt's before anything else: the
+        intent as reference, the amount and currency, and kassa's return address of this attempt
+        (``token_matches`` is given its last segment). SessionMismatch otherwise."""
+        session = await self.client.get_checkout_session(session_id)
+        expected = t.Price(amount, currency.lower())
+        return_url = session.result_return_url or ""
+        token = return_url.split("?", 1)[0].rsplit(RETURN_PATH, 1)[-1] if RETURN_PATH in return_url else ""
+        if (session.merchant_reference_id != intent_id or session.charge_amount != expected
+                or not token or not token_matches(token)):
+            raise SessionMismatch(session_id)
+        return session
+
+    async def complete(self, external_id: str, amount: int, currency: str,
+                       session: t.CheckoutSession | None = None) -> Completion:
+        """Complete the buyer's Checkout Session (``external_id``) with the same amount and read the
+        outcome. A session that is no longer Open (a reload, a second tab, a Complete that already
+        happened) is read instead, so repeating this is harmless; an Open session the buyer has not
+        finished raises AmazonPayError ``InvalidCheckoutSessionStatus``."""
+        if session is None or session.state == t.SESSION_OPEN:
+            try:
+                session, status = await self.client.complete_checkout_session(external_id, amount, currency)
+            except AmazonPayError as error:
+                if error.reason_code in (NOT_FINISHED, "CheckoutSessionCanceled"):
+                    session = await self.client.get_checkout_session(external_id)
+                elif error.reason_code == "AmountMismatch" or error.reason_code in DECLINES:
+                    decline = decline_for(error.reason_code) if error.reason_code in DECLINES else Decline(
+                        None, "Amazon Pay refused to complete the checkout: its amount is not the payment's.")
+                    outcome = CANCELED if error.reason_code == "BuyerCanceled" else DECLINED
+                    return Completion(outcome, reason_code=error.reason_code, decline_code=decline.decline_code,
+                                      message=decline.message)
+                else:
+                    raise
+            else:
+                if status == 202:  # Amazon decides later: a notification or the sweep will tell
+                    return Completion(PENDING, charge_id=session.charge_id,
+                                      charge_permission_id=session.charge_permission_id)
+        return await self._outcome_of_session(session)
+
+    async def session_outcome(self, session_id: str) -> Completion | None:
+        """How a Checkout Session ended, asked without completing it; None while it is Open."""
+        session = await self.client.get_checkout_session(session_id)
+        return None if session.state == t.SESSION_OPEN else await self._outcome_of_session(session)
+
+    async def _outcome_of_session(self, session: t.CheckoutSession) -> Completion:
         if session.state == t.SESSION_CANCELED:
             return await self._canceled(session)
+        if session.state == t.SESSION_OPEN:
+            raise AmazonPayError(NOT_FINISHED, "the buyer has not finished the checkout on Amazon Pay", 422, False)
         if not session.charge_id:
             return Completion(PENDING, charge_permission_id=session.charge_permission_id)
         charge = await self.client.get_charge(session.charge_id)
@@ -319,10 +416,21 @@ class LiveAmazonPay:
         """Where a (pending) authorization stands now."""
         return outcome_of_charge(await self.client.get_charge(charge_id))
 
-    async def capture(self, transaction_id: str, amount: int, currency: str) -> None:
+    async def capture(self, transaction_id: str, amount: int, currency: str, key: str | None = None) -> None:
+        """Capture ``amount`` of an authorized charge. ``key`` (kassa's record of the request) fixes
+        Amazon's idempotency key, so sending it again captures once; a charge already captured for
+        that amount (the first answer lost) is fine."""
         # The amount is part of the key: Amazon refuses a key reused with another body.
-        key = idempotency_key("cp", transaction_id, str(amount), currency.lower())
-        charge = await self.client.capture_charge(transaction_id, amount, currency, key)
+        key = idempotency_key("cp", key or transaction_id, str(amount), currency.lower())
+        try:
+            charge = await self.client.capture_charge(transaction_id, amount, currency, key)
+        except AmazonPayError as error:
+            if error.retryable or error.status == 0 or error.reason_code != "InvalidChargeStatus":
+                raise
+            charge = await self.client.get_charge(transaction_id)
+            taken = charge.capture_amount
+            if charge.state not in (t.CAPTURE_INITIATED, t.CAPTURED) or taken != t.Price(amount, currency.lower()):
+                raise
         if charge.state not in (t.CAPTURE_INITIATED, t.CAPTURED):
             reason = charge.status.reason_code or charge.state
             raise AmazonPayError(reason, decline_for(reason).message, 200, False)
@@ -337,6 +445,16 @@ class LiveAmazonPay:
             charge = await self.client.get_charge(transaction_id)
             if charge.state != t.CHARGE_CANCELED:
                 raise
+
+    async def give_back(self, transaction_id: str, key: str) -> None:
+        """Return an authorization nobody waits for: release it while uncaptured, refund what was
+        captured (``key`` fixes the refund's idempotency key), nothing for one already ended."""
+        charge = await self.client.get_charge(transaction_id)
+        if charge.state in (t.AUTHORIZED, t.AUTHORIZATION_INITIATED):
+            await self.release(transaction_id)
+        elif charge.state in (t.CAPTURED, t.CAPTURE_INITIATED) and charge.capture_amount is not None:
+            taken = charge.capture_amount
+            await self.refund(key, transaction_id, taken.amount, taken.currency)
 
     async def refund(self, refund_id: str, transaction_id: str, amount: int, currency: str) -> RefundResult:
         """Start a refund (kassa's ``refund_id`` fixes the idempotency key); Amazon settles it later."""

@@ -1,0 +1,291 @@
+"""Live Amazon Pay around a PaymentIntent: the processor's side of every step.
+
+The buyer's side: kassa's checkout page hands Amazon's checkout.js a payload signed for the
+attempt (:meth:`LivePayments.checkout`); the buyer comes back with a Checkout Session, which is
+checked to be the attempt's, recorded, completed and applied (:meth:`LivePayments.buyer_returned`);
+or gives up (:meth:`LivePayments.give_up`).
+
+Money never moves without a record: completing a checkout, capturing, releasing a hold and giving
+back an authorization nobody waits for are each written as a processor request first
+(:mod:`.processor_requests`), sent, then applied with the request closed in the same unit of work.
+The sweep settles whatever was left in between (:meth:`LivePayments.settle_request`).
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from ..domain import payment_intent as pi
+from ..domain.errors import KassaError
+from ..domain.ids import digest
+from ..methods.amazon_pay.live import (
+    CANCEL_SUFFIX,
+    NOT_FINISHED,
+    AmazonPayError,
+    AmazonPayUnavailable,
+    CheckoutButton,
+    LiveAmazonPay,
+    SessionMismatch,
+    decline_for,
+)
+from ..store import repo
+from ..store.database import Tx
+from . import processor_requests as requests
+from .context import Caller
+from .payment_intents import PaymentIntents, unsealed
+
+log = logging.getLogger("kassa.live_payments")
+
+# What the web pages need of the connector's vocabulary, so that they import services only.
+__all__ = ["CANCEL_SUFFIX", "NOT_FINISHED", "AmazonPayError", "Checkout", "LivePayments", "SessionMismatch"]
+
+
+@dataclass(frozen=True, slots=True)
+class Checkout:
+    """What kassa's checkout page shows: the button to start (None when the attempt is over, and
+    ``outcome`` says how it ended)."""
+
+    button: CheckoutButton | None
+    outcome: str | None
+    intent: pi.PaymentIntent
+
+
+class LivePayments:
+    def __init__(self, intents: PaymentIntents):
+        self.intents = intents
+        self.runner = intents.runner
+        self.db = intents.db
+        self.connectors = intents.connectors
+        intents.live = self
+
+    async def _connector(self, caller: Caller) -> LiveAmazonPay:
+        return await self.connectors.for_account(caller.account_id, True)
+
+    async def _attempt(self, caller: Caller, attempt_id: str):
+        async def read(tx: Tx):
+            attempt = await repo.authorization(tx, attempt_id)
+            intent = await repo.get_intent(tx, caller.account_id, True, attempt["payment_intent"])
+            return dict(attempt), intent
+
+        return await self.db.read(read)
+
+    @staticmethod
+    def _open(attempt: dict, intent: pi.PaymentIntent) -> bool:
+        return attempt["outcome"] is None and intent.attempt == attempt["id"]
+
+    # ---- the buyer's side ---------------------------------------------------------------------
+
+    async def checkout(self, caller: Caller, attempt_id: str, token: str, base_url: str) -> Checkout:
+        """The signed button for the attempt of ``token``; no button once the attempt is over."""
+        attempt, intent = await self._attempt(caller, attempt_id)
+        if pi.due(intent, int(time.time())):  # an ended window is applied first
+            await self.intents.retrieve(caller, intent.id)
+            attempt, intent = await self._attempt(caller, attempt_id)
+        if not self._open(attempt, intent) or intent.status != pi.REQUIRES_ACTION:
+            return Checkout(None, attempt["outcome"] or "canceled", intent)
+        request = self.intents.authorization_request(attempt_id, intent, attempt["return_url"], base_url,
+                                                     caller.account_name)
+        connector = await self._connector(caller)
+        return Checkout(connector.checkout_button(request, token, caller.country), None, intent)
+
+    async def give_up(self, caller: Caller, attempt_id: str) -> tuple[str, pi.PaymentIntent]:
+        """The buyer canceled on Amazon's page, or kassa's page could not start Amazon's checkout."""
+        decline = decline_for("BuyerCanceled")
+        return await self.intents.give_up(caller, attempt_id, decline.message, decline.decline_code)
+
+    async def buyer_returned(self, caller: Caller, attempt_id: str, session_id: str
+                             ) -> tuple[str, pi.PaymentIntent]:
+        """The buyer is back from Amazon Pay with ``session_id``: check the session is this
+        attempt's before anything else (SessionMismatch otherwise), record it, complete it with the
+        same amount, apply the outcome. Coming back again reads the outcome and changes nothing."""
+        attempt, intent = await self._attempt(caller, attempt_id)
+        if not self._open(attempt, intent):
+            return attempt["outcome"] or "canceled", intent
+        if attempt["external_id"] not in (None, session_id):
+            raise SessionMismatch(session_id)
+        connector = await self._connector(caller)
+
+        def is_this_attempt(token: str) -> bool:
+            return hmac.compare_digest(digest(token), bytes(attempt["token_hash"]))
+
+        session = await connector.session_of_attempt(session_id, intent_id=intent.id, amount=intent.amount,
+                                                     currency=intent.currency, token_matches=is_this_attempt)
+
+        async def record(tx: Tx, now: int):
+            current = await repo.authorization(tx, attempt_id, lock=True)
+            if current["outcome"] is not None:
+                return None, []
+            if current["external_id"] is None:
+                await repo.set_authorization_session(tx, attempt_id, session_id)
+            elif current["external_id"] != session_id:
+                raise SessionMismatch(session_id)
+            return await requests.record(tx, caller, "complete", attempt_id, session_id, now,
+                                         amount=intent.amount, currency=intent.currency), []
+
+        request = await self.runner.write(unsealed(caller), record)
+        if request is None:  # closed meanwhile (canceled, expired, or another tab finished it)
+            attempt, intent = await self._attempt(caller, attempt_id)
+            return attempt["outcome"] or "canceled", intent
+        try:
+            completion = await connector.complete(session_id, intent.amount, intent.currency, session=session)
+        except AmazonPayError as error:
+            if error.reason_code == NOT_FINISHED:  # the buyer has not paid: nothing to complete
+                await requests.close(self.db, request["id"], "done", NOT_FINISHED)
+            raise
+        return await self._settle(caller, attempt_id, completion, request["id"])
+
+    async def _settle(self, caller: Caller, attempt_id: str, completion, request_id: str | None = None):
+        result, strays = await self.intents.settle_attempt(caller, attempt_id, completion, request_id=request_id)
+        for stray in strays:
+            log.warning("Amazon Pay authorized attempt %s after it was closed; giving back charge %s",
+                        attempt_id, stray["external_id"])
+            await self._give_back(caller, stray)
+        return result
+
+    # ---- asked later: a pending authorization, a notification, an ended deadline ---------------
+
+    async def finish(self, caller: Caller, attempt_id: str) -> tuple[str, pi.PaymentIntent]:
+        """Ask how a processing attempt stands and apply it ('processing' while Amazon decides)."""
+        attempt, intent = await self._attempt(caller, attempt_id)
+        if not self._open(attempt, intent) or intent.status != pi.PROCESSING:
+            return attempt["outcome"] or ("canceled" if not self._open(attempt, intent) else "processing"), intent
+        connector = await self._connector(caller)
+        if attempt["charge_external_id"]:
+            completion = await connector.authorization_status(attempt["charge_external_id"])
+        else:
+            completion = await connector.session_outcome(attempt["external_id"]) if attempt["external_id"] else None
+            if completion is None:
+                return "processing", intent
+        return await self._settle(caller, attempt_id, completion)
+
+    async def reconcile(self, caller: Caller, intent_id: str) -> None:
+        """A notification says this intent's Amazon Pay charge changed: ask and apply."""
+
+        async def read(tx: Tx):
+            intent = await repo.get_intent(tx, caller.account_id, caller.livemode, intent_id)
+            return intent.attempt if intent is not None else None
+
+        attempt_id = await self.db.read(read)
+        if attempt_id is not None:
+            await self.finish(caller, attempt_id)
+
+    async def resolve_due(self, caller: Caller, intent_id: str) -> bool:
+        """The sweep's live steps for an intent whose deadline passed; False leaves it to the unit
+        (an authorization window that ended expires as in test mode)."""
+        intent, charge = await self.intents.read_with_charge(caller, intent_id)
+        if not intent.deadline or intent.deadline > int(time.time()):
+            return True
+        if intent.status == pi.PROCESSING and intent.attempt:
+            await self.finish(caller, intent.attempt)
+            return True
+        if intent.status == pi.REQUIRES_CAPTURE and charge is not None:
+            await (await self._connector(caller)).release(charge.transaction_id)  # releasing twice is harmless
+            await self.intents.release_ended_hold(caller, intent_id)
+            return True
+        return False
+
+    # ---- the merchant's capture and cancel: recorded, sent, applied ---------------------------
+
+    async def capture(self, caller: Caller, intent_id: str, amount: int | None):
+        async def record(tx: Tx, now: int):
+            intent, events = await self.intents._current(tx, caller, intent_id, now)
+            taken = pi.capture(intent, amount, now=now)[0].amount_received  # every check, no change
+            charge = await self.intents._charge(tx, caller, intent.latest_charge)
+            return await requests.record(tx, caller, "capture", intent_id, charge.transaction_id, now,
+                                         amount=taken, currency=charge.currency), events
+
+        request = await self.runner.write(unsealed(caller), record)
+        await self._send(caller, request, "capture")
+        return await self.intents.apply_capture(caller, intent_id, None, request=request)
+
+    async def cancel(self, caller: Caller, intent_id: str, reason: str | None):
+        intent, charge = await self.intents.read_with_charge(caller, intent_id)
+        if intent.status != pi.REQUIRES_CAPTURE or charge is None:  # nothing held at Amazon Pay
+            return await self.intents.apply_cancel(caller, intent_id, reason)
+
+        async def record(tx: Tx, now: int):
+            current, events = await self.intents._current(tx, caller, intent_id, now)
+            pi.cancel(current, reason, now=now)  # every check, no change
+            return await requests.record(tx, caller, "release", intent_id, charge.transaction_id, now,
+                                         detail=reason), events
+
+        request = await self.runner.write(unsealed(caller), record)
+        await self._send(caller, request, "release")
+        return await self.intents.apply_cancel(caller, intent_id, request["detail"], request=request)
+
+    async def _send(self, caller: Caller, request: dict[str, Any], what: str) -> None:
+        """Send a recorded capture or release. A refusal closes the request and is the merchant's
+        error; silence leaves it pending for the sweep, which asks again until it is settled."""
+        connector = await self._connector(caller)
+        try:
+            if request["kind"] == "capture":
+                await connector.capture(request["external_id"], request["amount"], request["currency"],
+                                        key=request["id"])
+            else:
+                await connector.release(request["external_id"])
+        except AmazonPayError as error:
+            log.warning("Amazon Pay %s %s of %s: %s (HTTP %s)", what, request["id"], request["object_id"],
+                        error.reason_code, error.status)
+            if error.retryable or error.status == 0:
+                await requests.postpone(self.db, request, f"{error.reason_code}: {error.message}")
+                raise AmazonPayUnavailable(
+                    f"Amazon Pay did not answer the {what} in time. The {what} is recorded: kassa keeps asking "
+                    "Amazon Pay and applies it once confirmed. Retrieve the PaymentIntent to see it.") from None
+            await requests.close(self.db, request["id"], "failed", f"{error.reason_code}: {error.message}")
+            raise error.as_kassa_error() from None
+
+    # ---- the sweep: requests left pending --------------------------------------------------------
+
+    async def settle_request(self, caller: Caller, request_id: str) -> None:
+        """Settle one pending processor request: send it again, or ask, and apply the answer."""
+        request = await requests.load(self.db, request_id)
+        if request is None or request["status"] != "pending":
+            return
+        try:
+            if request["kind"] == "capture":
+                await self._send(caller, request, "capture")
+                await self.intents.apply_capture(caller, request["object_id"], None, request=request)
+            elif request["kind"] == "release":
+                await self._send(caller, request, "release")
+                await self.intents.apply_cancel(caller, request["object_id"], request["detail"], request=request)
+            elif request["kind"] == "complete":
+                await self._settle_checkout(caller, request)
+            elif request["kind"] == "reverse":
+                await self._give_back(caller, request)
+        except AmazonPayUnavailable:
+            pass  # postponed by _send
+        except AmazonPayError as error:
+            if error.retryable or error.status == 0 or error.reason_code == NOT_FINISHED:
+                await requests.postpone(self.db, request, f"{error.reason_code}: {error.message}")
+            else:
+                await requests.close(self.db, request_id, "failed", f"{error.reason_code}: {error.message}")
+        except KassaError as error:  # the merchant's error of a capture or release already closed it
+            log.info("processor request %s not applied: %s", request_id, error)
+
+    async def _settle_checkout(self, caller: Caller, request: dict[str, Any]) -> None:
+        """A checkout the buyer came back from whose outcome was never applied: complete it while
+        the attempt is open; once it is closed, only ask (and give back what Amazon took)."""
+        attempt, intent = await self._attempt(caller, request["object_id"])
+        connector = await self._connector(caller)
+        if self._open(attempt, intent):
+            completion = await connector.complete(request["external_id"], request["amount"], request["currency"])
+        else:
+            completion = await connector.session_outcome(request["external_id"])
+            if completion is None:  # never completed: Amazon cancels it by itself, nothing was taken
+                await requests.close(self.db, request["id"], "done")
+                return
+        await self._settle(caller, attempt["id"], completion, request["id"])
+
+    async def _give_back(self, caller: Caller, request: dict[str, Any]) -> None:
+        connector = await self._connector(caller)
+        try:
+            await connector.give_back(request["external_id"], key=request["id"])
+        except AmazonPayError as error:
+            log.warning("could not give back Amazon Pay charge %s yet: %s", request["external_id"], error)
+            await requests.postpone(self.db, request, f"{error.reason_code}: {error.message}")
+            return
+        await requests.close(self.db, request["id"], "done")
