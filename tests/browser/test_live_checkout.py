@@ -1,5 +1,7 @@
 """Live mode in a real browser: the demo shop over HTTPS with live keys, kassa over HTTPS, and the
-local double of Amazon Pay where the buyer approves or cancels."""
+local double of Amazon Pay: the merchant's page → kassa's checkout page → the stand-in checkout.js
+(which hands the signed payload to Amazon) → Amazon's page, where the buyer approves or cancels →
+kassa → the merchant's return_url. No request of the flow creates a Checkout Session server-side."""
 
 from __future__ import annotations
 
@@ -64,16 +66,31 @@ def buyer(browser, live_shop):
     context.close()
 
 
-def checkout(page, shop_url: str):
+def pay_with_amazon(page, shop_url: str):
     page.goto(shop_url + "/")
     page.wait_for_selector("#submit:enabled")
+    amazon = page.frame_locator("iframe").get_by_role("radio", name="Amazon Pay")
+    if amazon.count():  # the Element offers more than one method: choose Amazon Pay
+        amazon.check()
     page.get_by_role("button", name="Pay now").click()
+
+
+def checkout(page, shop_url: str):
+    """The buyer pays with Amazon Pay: kassa's page starts Amazon's checkout at once."""
+    seen: list[str] = []
+    page.on("request", lambda request: seen.append(request.url))
+    pay_with_amazon(page, shop_url)
     page.wait_for_url("http://127.0.0.1:*/checkout?amazonCheckoutSessionId=*")  # Amazon Pay's page
+    return seen
 
 
 def test_live_payment_approved_at_amazon(buyer, live_shop, expect):
     kassa, shop_url = live_shop
-    checkout(buyer, shop_url)
+    creates = [r for r in kassa.double.requests if r.path.endswith("/v2/checkoutSessions")]
+    seen = checkout(buyer, shop_url)
+    assert any("/amazon_pay/checkout/tok_" in url for url in seen)  # kassa's page
+    assert any(url == kassa.double.base_url + "/checkout.js" for url in seen)  # Amazon's script
+    assert any(url.startswith(kassa.double.base_url + "/checkout/start?") for url in seen)  # initCheckout
     intent_id = buyer.context.cookies(shop_url)[0]["value"]
     buyer.get_by_role("button", name="Pay now").click()  # on Amazon's page
     buyer.wait_for_url(shop_url + "/complete?**")
@@ -81,7 +98,25 @@ def test_live_payment_approved_at_amazon(buyer, live_shop, expect):
     assert "redirect_status=succeeded" in buyer.url and f"payment_intent={intent_id}" in buyer.url
     intent = kassa.server.client(kassa.account["secret_live"]).v1.payment_intents.retrieve(intent_id)
     assert (intent.status, intent.livemode, intent.amount_received) == ("succeeded", True, 1099)
+    assert [r for r in kassa.double.requests if r.path.endswith("/v2/checkoutSessions")] == creates  # none made
+    assert any(r.path.endswith("/complete") and r.status == 200 for r in kassa.double.requests)
     assert buyer.errors == [], "\n".join(buyer.errors)
+
+
+def test_amazons_script_does_not_load(buyer, live_shop, expect):
+    kassa, shop_url = live_shop
+    buyer.route(kassa.double.base_url + "/checkout.js", lambda route: route.abort())
+    pay_with_amazon(buyer, shop_url)
+    buyer.wait_for_url("**/amazon_pay/checkout/tok_*")
+    expect(buyer.get_by_role("alert")).to_contain_text("Amazon Pay could not be loaded")
+    buyer.errors.clear()  # the blocked script is reported on the console, as it should be
+    buyer.get_by_role("button", name="Cancel and return to").click()
+    buyer.wait_for_url(shop_url + "/complete?**")
+    assert "redirect_status=failed" in buyer.url
+    intent_id = buyer.context.cookies(shop_url)[0]["value"]
+    intent = kassa.server.client(kassa.account["secret_live"]).v1.payment_intents.retrieve(intent_id)
+    assert intent.status == "requires_payment_method"
+    assert "canceled the payment on Amazon Pay" in intent.last_payment_error.message
 
 
 def test_live_payment_canceled_at_amazon(buyer, live_shop, expect):
