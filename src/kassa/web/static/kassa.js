@@ -181,33 +181,30 @@
       }
       const id = intentIdOf(clientSecret, 'confirmPayment');
       params.client_secret = clientSecret;
-      // As Stripe.js: authentication is shown in this page when the merchant did not ask to be
-      // redirected back in any case.
-      if (chosen === 'card' && redirect === 'if_required') params.use_stripe_sdk = true;
+      // A card with redirect 'if_required' is confirmed without return_url: a card needs none, and
+      // 3D Secure then comes as use_stripe_sdk, shown over this page as Stripe.js does.
+      if (chosen === 'card' && redirect === 'if_required') delete params.return_url;
       const {data: intent, error} = await api('POST', `/v1/payment_intents/${id}/confirm`, params);
       if (error) {
         const shaped = shapeError(error, await failedIntent(error, clientSecret));
         if (group && group.payment) group.payment.showError(shaped);
         return {error: shaped};
       }
-      const result = await settle(intent, redirect, confirmParams.return_url, chosen === 'card');
+      const result = await settle(intent, redirect, confirmParams.return_url);
       if (result.error && group && group.payment) group.payment.showError(result.error);
       return result;
     }
 
-    /** After a confirmation: send the buyer where they must go, or give the merchant the result.
-     * `inPage`: a card's authentication may be shown over this page rather than redirecting. */
-    async function settle(intent, redirect, returnUrl, inPage = false) {
+    /** After a confirmation: send the buyer where they must go, or give the merchant the result. */
+    async function settle(intent, redirect, returnUrl) {
       const next = intent.next_action;
       if (intent.status === 'requires_action' && next) {
-        const sdk = next.type === 'use_stripe_sdk' && next.use_stripe_sdk && next.use_stripe_sdk.stripe_js;
-        const redirectUrl = next.type === 'redirect_to_url' && next.redirect_to_url && next.redirect_to_url.url;
-        if (sdk || (redirectUrl && inPage && redirect === 'if_required' && sameOrigin(redirectUrl))) {
-          const outcome = await authenticate(sdk || redirectUrl, intent.client_secret);
+        if (next.type === 'redirect_to_url' && next.redirect_to_url) return navigate(next.redirect_to_url.url);
+        if (next.type === 'use_stripe_sdk' && next.use_stripe_sdk && next.use_stripe_sdk.stripe_js) {
+          const outcome = await authenticate(next.use_stripe_sdk.stripe_js, intent.client_secret);
           if (outcome.error) return outcome;
           return settle(outcome.intent, redirect, returnUrl);
         }
-        if (redirectUrl) return navigate(redirectUrl);
       }
       if (intent.status === 'requires_payment_method' && intent.last_payment_error) {
         return {error: shapeError(intent.last_payment_error, intent)};
@@ -266,18 +263,38 @@
           if (done) return;
           done = true;
           clearTimeout(timer);
+          document.removeEventListener('keydown', onKey);
+          window.removeEventListener('message', onFinished);
           overlay.remove();
           if (returnFocus && typeof returnFocus.focus === 'function') returnFocus.focus();
           resolve(outcome);
         }
+        let polling = false;
         async function poll() {
+          if (polling || done) return;
+          polling = true;
           const {data, error} = await retrieve(clientSecret);
+          polling = false;
           if (done) return;
-          if (error) return finish({error: shapeError(error)});
-          if (data.status !== 'requires_action') return finish({intent: data});
+          if (error && error.type !== 'api_connection_error') return finish({error: shapeError(error)});
+          if (data && data.status !== 'requires_action') return finish({intent: data});
           timer = setTimeout(poll, 700);
         }
+        function onKey(event) {
+          if (event.key === 'Escape') close.click();
+        }
+        /** kassa's page says when it is done: read the intent at once (checked: from that frame,
+         * on kassa's origin). */
+        function onFinished(event) {
+          if (event.source !== frame.contentWindow || event.origin !== origin) return;
+          if (!event.data || event.data.type !== 'kassa:three_d_secure:finished') return;
+          clearTimeout(timer);
+          poll();
+        }
+        document.addEventListener('keydown', onKey);
+        window.addEventListener('message', onFinished);
         close.addEventListener('click', async () => {
+          document.removeEventListener('keydown', onKey);
           const {data} = await retrieve(clientSecret);
           if (data && data.status !== 'requires_action') return finish({intent: data});
           finish({error: shapeError({type: 'invalid_request_error', code: 'payment_intent_authentication_failure',
