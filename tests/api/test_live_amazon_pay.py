@@ -184,7 +184,7 @@ def test_a_complete_whose_answer_was_lost_is_read_back_not_repeated(live):
     for _ in range(3):  # Amazon completes, every answer is lost: kassa's client gives up
         live.double.drop_next("POST", "/complete")
     response = live.get(back)
-    assert response.status_code == 503 and "Try again" in response.text
+    assert response.status_code == 200 and "Try again" in response.text and "did not answer" in response.text
     assert live.retrieve(intent.id).status == "requires_action"
     assert _only_charge(live, intent)["statusDetails"]["state"] == "Captured"  # money moved at Amazon
     # The reload: Complete answers InvalidCheckoutSessionStatus; kassa reads the session and applies it once.
@@ -203,7 +203,7 @@ def test_a_complete_lost_before_kassa_recorded_it_is_settled_by_the_sweep(live):
     back = live.at_amazon(intent)
     for _ in range(3):
         live.double.drop_next("POST", "/complete")
-    assert live.get(back).status_code == 503
+    assert "Try again" in live.get(back).text
     # Nobody reloads: the recorded request is asked about by the sweep (after its grace time).
     age_requests(live.server.database)
     paid = wait_for(lambda: (found := live.retrieve(intent.id)).status == "succeeded" and found)

@@ -106,7 +106,9 @@ def routes(db, live: LivePayments, refunds: Refunds, connectors: Connectors, ver
                          message="This payment does not exist. Go back to the merchant to try again.")
 
     def unavailable(request: Request, account, origin: str | None) -> Response:
-        return html_page("notice.html", 503, origin, heading="Amazon Pay did not answer",
+        """What the buyer sees when Amazon or the database cannot answer now: a page to try again
+        (a 200: the buyer never sees a server error of kassa's)."""
+        return html_page("notice.html", 200, origin, heading="Amazon Pay did not answer",
                          message="Your payment could not be confirmed with Amazon Pay yet. Nothing was "
                                  "charged twice: try again in a moment.",
                          retry_url=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
@@ -125,8 +127,9 @@ def routes(db, live: LivePayments, refunds: Refunds, connectors: Connectors, ver
         base_url = public_url or str(request.base_url).rstrip("/")
         try:
             checkout = await live.checkout(caller, attempt["id"], request.path_params["token"], base_url)
-        except KassaError as error:
-            log.warning("cannot start the Amazon Pay checkout of attempt %s: %s", attempt["id"], error)
+        except Exception as error:  # not set up, the database down: logged, the buyer may try again
+            log.warning("cannot start the Amazon Pay checkout of attempt %s: %s", attempt["id"], error,
+                        exc_info=not isinstance(error, KassaError))
             return unavailable(request, account, origin)
         if checkout.button is None:
             heading, message = CLOSED_LIVE.get(checkout.outcome, CLOSED_LIVE["canceled"])
@@ -151,8 +154,9 @@ def routes(db, live: LivePayments, refunds: Refunds, connectors: Connectors, ver
         attempt, account, caller = found
         try:
             outcome, intent = await live.give_up(caller, attempt["id"])
-        except KassaError as error:
-            log.warning("could not close attempt %s: %s", attempt["id"], error)
+        except Exception as error:
+            log.warning("could not close attempt %s: %s", attempt["id"], error,
+                        exc_info=not isinstance(error, KassaError))
             return unavailable(request, account, return_urls.origin(attempt["return_url"]))
         return back_to_merchant(attempt, intent, "failed" if outcome == "processing" else outcome)
 
@@ -181,8 +185,8 @@ def routes(db, live: LivePayments, refunds: Refunds, connectors: Connectors, ver
                 return unavailable(request, account, origin)
             # back without finishing on Amazon's page: the attempt stays open
             return back_to_merchant(attempt, await live.intents.retrieve(caller, attempt["payment_intent"]), "failed")
-        except KassaError as error:
-            log.warning("could not finish attempt %s: %s", attempt["id"], error)
+        except Exception:  # the database or a bug: logged, and the buyer may try again
+            log.exception("could not finish attempt %s", attempt["id"])
             return unavailable(request, account, origin)
         return back_to_merchant(attempt, intent, outcome)
 
