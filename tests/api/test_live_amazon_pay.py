@@ -408,6 +408,9 @@ def test_capture_amazon_does_not_answer_is_finished_by_the_sweep(live):
     assert info.value.http_status == 502 and "recorded" in info.value.user_message
     assert live.retrieve(intent.id).status == "requires_capture"
     assert _only_charge(live, intent)["statusDetails"]["state"] == "Captured"
+    with pytest.raises(stripe.RateLimitError) as busy:  # another amount while that one is unsettled
+        live.client.v1.payment_intents.capture(intent.id, params={"amount_to_capture": 500})
+    assert busy.value.error.code == "lock_timeout" and busy.value.headers["stripe-should-retry"] == "true"
     age_requests(live.server.database)
     done = wait_for(lambda: (found := live.retrieve(intent.id)).status == "succeeded" and found)
     assert done.amount_received == 1099

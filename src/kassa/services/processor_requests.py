@@ -24,6 +24,18 @@ GRACE_SECONDS = 60
 RETRY_MAX_SECONDS = 300
 
 
+class ProcessorBusy(InvalidRequest):
+    """Another request of the same kind is still being settled: Stripe's ``lock_timeout``, a 429 with
+    ``Stripe-Should-Retry: true``, which stripe-python and Stripe's other libraries retry."""
+
+    status = 429
+    retry_as_is = True
+
+    def __init__(self, kind: str, object_id: str) -> None:
+        super().__init__(f"A {kind} of {object_id} with other terms is still being settled with the payment "
+                         "processor; nothing was changed. Retry the request.", code="lock_timeout")
+
+
 async def record(tx: Tx, caller: Caller, kind: str, object_id: str, external_id: str, now: int, *,
                  amount: int | None = None, currency: str | None = None, detail: str | None = None,
                  grace: int = GRACE_SECONDS) -> dict[str, Any]:
@@ -34,9 +46,7 @@ async def record(tx: Tx, caller: Caller, kind: str, object_id: str, external_id:
     if waiting is not None:
         if (waiting["external_id"], waiting["amount"], waiting["currency"]) == (external_id, amount, currency):
             return dict(waiting)
-        raise InvalidRequest(
-            f"A {kind} of {object_id} for another amount is still being settled with the payment processor; "
-            "retry once it has finished.", code="processing_error")
+        raise ProcessorBusy(kind, object_id)
     row = {"id": new_id("preq"), "account_id": caller.account_id, "livemode": caller.livemode, "kind": kind,
            "object_id": object_id, "external_id": external_id, "amount": amount, "currency": currency,
            "created": now, "next_try_at": now + grace, "detail": detail}
