@@ -193,3 +193,64 @@ webhook_attempts = Table(
     Column("error", Text),
     Index("ix_webhook_attempts_delivery", "delivery_id"),
 )
+
+# The Dashboard (migration 0007): its users, their sessions (only a hash of the cookie's token is
+# kept), failed sign-ins per email and per address, the audit log of its actions, and the API's
+# recent requests shown under Developers → Logs.
+dashboard_users = Table(
+    "dashboard_users", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("account_id", String(64), nullable=False),
+    Column("role", String(16), nullable=False),  # 'admin' | 'viewer'
+    Column("password_hash", String(255), nullable=False),  # Argon2id, PHC string
+    Column("created", BigInteger, nullable=False),
+    Index("ix_dashboard_users_account", "account_id"),
+)
+
+dashboard_sessions = Table(
+    "dashboard_sessions", metadata,
+    Column("token_hash", String(64), primary_key=True),  # sha256 hex of the cookie's token
+    Column("user_id", String(64), nullable=False),
+    Column("created", BigInteger, nullable=False),
+    Column("last_seen", BigInteger, nullable=False),
+    Index("ix_dashboard_sessions_user", "user_id"),
+)
+
+sign_in_failures = Table(
+    "sign_in_failures", metadata,
+    Column("key", String(300), primary_key=True),  # 'email:…' | 'address:…'
+    Column("failures", Integer, nullable=False),
+    Column("last_failed", Float, nullable=False),
+)
+
+dashboard_audit = Table(
+    "dashboard_audit", metadata,
+    Column("seq", Seq, primary_key=True, autoincrement=True),
+    Column("account_id", String(64), nullable=False),
+    Column("livemode", Boolean, nullable=False),
+    Column("created", BigInteger, nullable=False),
+    Column("user_email", String(254), nullable=False),
+    Column("action", String(64), nullable=False),  # 'refund' | 'capture' | 'cancel' | 'webhook.resend' | …
+    Column("object_id", String(64), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("outcome", String(16), nullable=False),  # 'done' | 'refused'
+    Index("ix_dashboard_audit_object", "object_id", "seq"),
+    Index("ix_dashboard_audit_owner_seq", "account_id", "livemode", "seq"),
+)
+
+api_request_logs = Table(
+    "api_request_logs", metadata,
+    Column("seq", Seq, primary_key=True, autoincrement=True),
+    Column("account_id", String(64), nullable=False),
+    Column("livemode", Boolean, nullable=False),
+    Column("created", Float, nullable=False),
+    Column("method", String(8), nullable=False),
+    Column("path", String(500), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("duration_ms", Float, nullable=False),
+    Column("request_id", String(64), nullable=False),
+    Column("idempotency_key", String(255)),
+    Column("error_type", String(64)),
+    Index("ix_api_request_logs_owner_seq", "account_id", "livemode", "seq"),
+)
