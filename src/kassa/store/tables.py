@@ -254,3 +254,8 @@ api_request_logs = Table(
     Column("error_type", String(64)),
     Index("ix_api_request_logs_owner_seq", "account_id", "livemode", "seq"),
 )
+
+# The Dashboard's Payments list filtered by status, and a payment's timeline (events since it was made).
+Index("ix_payment_intents_owner_status_seq", payment_intents.c.account_id, payment_intents.c.livemode,
+      payment_intents.c.status, payment_intents.c.seq)
+Index("ix_events_owner_created", events.c.account_id, events.c.livemode, events.c.created)

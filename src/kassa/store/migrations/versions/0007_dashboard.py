@@ -84,9 +84,19 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('api_request_logs', schema=None) as batch_op:
         batch_op.create_index('ix_api_request_logs_owner_seq', ['account_id', 'livemode', 'seq'], unique=False)
+    # The Dashboard's Payments list filtered by status, and a payment's timeline (events since it was made).
+    with op.batch_alter_table('payment_intents', schema=None) as batch_op:
+        batch_op.create_index('ix_payment_intents_owner_status_seq', ['account_id', 'livemode', 'status', 'seq'],
+                              unique=False)
+    with op.batch_alter_table('events', schema=None) as batch_op:
+        batch_op.create_index('ix_events_owner_created', ['account_id', 'livemode', 'created'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('events', schema=None) as batch_op:
+        batch_op.drop_index('ix_events_owner_created')
+    with op.batch_alter_table('payment_intents', schema=None) as batch_op:
+        batch_op.drop_index('ix_payment_intents_owner_status_seq')
     with op.batch_alter_table('api_request_logs', schema=None) as batch_op:
         batch_op.drop_index('ix_api_request_logs_owner_seq')
     op.drop_table('api_request_logs')
