@@ -9,6 +9,8 @@ import json
 import re
 import ssl
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -108,3 +110,47 @@ def start_checkout(server: Server, double: AmazonPayDouble, page_url: str) -> st
     started = httpx.get(f"{double.base_url}/checkout/start?{query}")
     assert started.status_code == 303, started.text
     return double.base_url + started.headers["location"]
+
+
+def in_thread(call):
+    """Run ``call`` in a thread; (thread, box): box gets "value" or "error" once it ends."""
+    box: dict = {}
+
+    def run():
+        try:
+            box["value"] = call()
+        except Exception as error:  # noqa: BLE001 - handed to the test
+            box["error"] = error
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, box
+
+
+def wait_for(check, seconds: float = 30.0):
+    """Poll ``check`` until it returns something true (returned), or fail after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not (found := check()):
+        assert time.monotonic() < deadline, "not reached in time"
+        time.sleep(0.2)
+    return found
+
+
+def run_sql(database: str, statement: str, *args) -> None:
+    """One statement on the server's database (SQLite or PostgreSQL), as an operator would."""
+    if database.startswith("sqlite:///"):
+        import sqlite3
+
+        with sqlite3.connect(database.removeprefix("sqlite:///"), timeout=30) as connection:
+            connection.execute(statement.replace("%s", "?"), args)
+    else:
+        import psycopg
+
+        with psycopg.connect(database, autocommit=True) as connection:
+            connection.execute(statement, args)
+
+
+def due_now(database: str) -> None:
+    """End the grace time of pending processor requests and refunds: the sweep takes them up now."""
+    run_sql(database, "UPDATE processor_requests SET next_try_at = 1 WHERE status = 'pending'")
+    run_sql(database, "UPDATE refunds SET settle_at = 1 WHERE status = 'pending'")

@@ -11,7 +11,6 @@ double's signed SNS messages, posted to kassa as SNS would.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,7 +20,8 @@ import stripe
 
 from amazon_pay_helpers import RETURN_URL, outcome
 from doubles.amazon_pay_api import AmazonPayDouble
-from live_support import PEM, button_of, configure, live_kassa, new_account, start_checkout, verify
+from live_support import (PEM, button_of, configure, due_now, in_thread, live_kassa, new_account, run_sql,
+                          start_checkout, verify, wait_for)
 from support import fresh_database
 
 
@@ -205,7 +205,7 @@ def test_a_complete_lost_before_kassa_recorded_it_is_settled_by_the_sweep(live):
         live.double.drop_next("POST", "/complete")
     assert "Try again" in live.get(back).text
     # Nobody reloads: the recorded request is asked about by the sweep (after its grace time).
-    age_requests(live.server.database)
+    due_now(live.server.database)
     paid = wait_for(lambda: (found := live.retrieve(intent.id)).status == "succeeded" and found)
     assert paid.amount_received == 1099
     assert len(live.events(intent.id, "payment_intent.succeeded")) == 1
@@ -334,7 +334,7 @@ def test_refund_amazon_does_not_answer_is_sent_by_the_sweep(live):
     refund = live.client.v1.refunds.create(params={"payment_intent": intent.id, "amount": 250})
     assert refund.status == "pending"  # recorded: kassa owes the merchant this refund
     assert [r for r in live.double.refunds.values() if r["chargeId"] == charge_id] == []
-    age_refunds(live.server.database)
+    due_now(live.server.database)
     at_amazon = wait_for(lambda: [r for r in live.double.refunds.values() if r["chargeId"] == charge_id])
     assert len(at_amazon) == 1 and at_amazon[0]["refundAmount"]["amount"] == "2.50"
     live.double.settle_refund(at_amazon[0]["refundId"])
@@ -361,14 +361,6 @@ def test_pending_authorization_processing_then_notified(live):
     assert live.notify(live.double.notifications[-1]).status_code == 200
     failed = live.retrieve(declined.id)
     assert failed.status == "requires_payment_method" and failed.last_payment_error.decline_code == "do_not_honor"
-
-
-def wait_for(check, seconds: float = 20.0):
-    deadline = time.monotonic() + seconds
-    while not (found := check()):
-        assert time.monotonic() < deadline, "not reached in time"
-        time.sleep(0.2)
-    return found
 
 
 def test_pending_authorization_and_refund_resolved_by_polling(live):
@@ -411,7 +403,7 @@ def test_capture_amazon_does_not_answer_is_finished_by_the_sweep(live):
     with pytest.raises(stripe.RateLimitError) as busy:  # another amount while that one is unsettled
         live.client.v1.payment_intents.capture(intent.id, params={"amount_to_capture": 500})
     assert busy.value.error.code == "lock_timeout" and busy.value.headers["stripe-should-retry"] == "true"
-    age_requests(live.server.database)
+    due_now(live.server.database)
     done = wait_for(lambda: (found := live.retrieve(intent.id)).status == "succeeded" and found)
     assert done.amount_received == 1099
     captures = live.calls(f"/charges/{_only_charge(live, intent)['chargeId']}/capture")
@@ -450,26 +442,11 @@ def test_changing_the_amount_ends_the_open_attempt(live):
     assert live.retrieve(intent.id).amount_received == 2500
 
 
-def _in_thread(call):
-    """Run `call` in a thread; (thread, box): box gets "value" or "error" once it ends."""
-    box: dict = {}
-
-    def run():
-        try:
-            box["value"] = call()
-        except Exception as error:  # noqa: BLE001 - handed to the test
-            box["error"] = error
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    return thread, box
-
-
 def test_authorization_for_an_attempt_closed_meanwhile_is_given_back(live):
     intent = live.intent()
     back = live.at_amazon(intent)  # the buyer approved at Amazon
     hold = live.double.hold_next("POST", "/complete")
-    thread, box = _in_thread(lambda: live.get(back, timeout=30))
+    thread, box = in_thread(lambda: live.get(back, timeout=30))
     assert hold.arrived.wait(10)  # Amazon authorized and captured; kassa waits for its answer
     canceled = live.client.v1.payment_intents.cancel(intent.id)
     assert canceled.status == "canceled"
@@ -581,36 +558,14 @@ def test_configure_amazon_pay_refuses_bad_settings(live, tmp_path):
     assert stored.returncode != 0 and "KASSA_ENCRYPTION_KEY" in stored.stderr
 
 
-def _sql(database: str, statement: str, *args) -> None:
-    if database.startswith("sqlite:///"):
-        import sqlite3
-
-        with sqlite3.connect(database.removeprefix("sqlite:///"), timeout=30) as connection:
-            connection.execute(statement.replace("%s", "?"), args)
-    else:
-        import psycopg
-
-        with psycopg.connect(database, autocommit=True) as connection:
-            connection.execute(statement, args)
-
-
 def age_hold(database: str, intent_id: str) -> None:
     """Move a held intent's capture deadline into the past, as 7 days would (live mode has no test clock)."""
     if database.startswith("sqlite:///"):
-        _sql(database, "UPDATE payment_intents SET deadline = 1, data = json_set(data, '$.deadline', 1) "
-                       "WHERE id = %s", intent_id)
+        run_sql(database, "UPDATE payment_intents SET deadline = 1, data = json_set(data, '$.deadline', 1) "
+                          "WHERE id = %s", intent_id)
     else:
-        _sql(database, "UPDATE payment_intents SET deadline = 1, data = jsonb_set(data::jsonb, '{deadline}', "
-                       "'1')::text WHERE id = %s", intent_id)
-
-
-def age_requests(database: str) -> None:
-    """Let the sweep take up pending processor requests now, as it would once their grace time ended."""
-    _sql(database, "UPDATE processor_requests SET next_try_at = 1 WHERE status = 'pending'")
-
-
-def age_refunds(database: str) -> None:
-    _sql(database, "UPDATE refunds SET settle_at = 1 WHERE status = 'pending'")
+        run_sql(database, "UPDATE payment_intents SET deadline = 1, data = jsonb_set(data::jsonb, '{deadline}', "
+                          "'1')::text WHERE id = %s", intent_id)
 
 
 def test_uncaptured_hold_ends_released_at_amazon(live):

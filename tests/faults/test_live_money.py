@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import threading
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -17,31 +16,10 @@ import httpx
 import pytest
 import stripe
 
-from live_support import live_kassa, start_checkout, verify
+from live_support import due_now, in_thread, live_kassa, start_checkout, verify, wait_for
 from support import fresh_database, require_postgres
 
 RETURN_URL = "https://shop.example/done?order=7"
-
-
-def _sql(database: str, statement: str) -> None:
-    if database.startswith("sqlite:///"):
-        import sqlite3
-
-        with sqlite3.connect(database.removeprefix("sqlite:///"), timeout=30) as connection:
-            connection.execute(statement)
-    else:
-        import psycopg
-
-        with psycopg.connect(database, autocommit=True) as connection:
-            connection.execute(statement)
-
-
-def wait_for(check, seconds: float = 30.0):
-    deadline = time.monotonic() + seconds
-    while not (found := check()):
-        assert time.monotonic() < deadline, "not reached in time"
-        time.sleep(0.2)
-    return found
 
 
 def pg_ctl(action: str) -> None:
@@ -86,19 +64,6 @@ class Shop:
         data = self.client.v1.events.list(params={"type": kind, "limit": 100}).data
         return [e for e in data if e.data.object.id == object_id]
 
-    def in_thread(self, call):
-        box: dict = {}
-
-        def run():
-            try:
-                box["value"] = call()
-            except Exception as error:  # noqa: BLE001 - handed to the test
-                box["error"] = error
-
-        thread = threading.Thread(target=run)
-        thread.start()
-        return thread, box
-
     def restart(self) -> None:
         self.server = self.kassa.server = self.server.restart()
 
@@ -122,7 +87,7 @@ def test_kill_after_amazon_refunded_and_before_kassa_recorded_it(shop):
     intent = shop.paid_intent()
     charge_id = shop.charge_of(intent)["chargeId"]
     hold = shop.double.hold_next("POST", "/v2/refunds")
-    thread, box = shop.in_thread(lambda: shop.client.v1.refunds.create(params={
+    thread, box = in_thread(lambda: shop.client.v1.refunds.create(params={
         "payment_intent": intent.id, "amount": 400}))
     assert hold.arrived.wait(15)  # Amazon made the refund; its answer is on its way
     shop.server.kill(9)
@@ -134,7 +99,7 @@ def test_kill_after_amazon_refunded_and_before_kassa_recorded_it(shop):
     shop.restart()
     refunds = shop.client.v1.refunds.list(params={"payment_intent": intent.id}).data
     assert len(refunds) == 1 and refunds[0].status == "pending" and refunds[0].amount == 400  # recorded first
-    _sql(shop.server.database, "UPDATE refunds SET settle_at = 1 WHERE status = 'pending'")  # its grace time ends
+    due_now(shop.server.database)  # its grace time ends
     sent = wait_for(lambda: [r for r in shop.double.requests if r.path.endswith("/v2/refunds") and r.replayed])
     assert sent[0].status == 201  # sent again with the same key: Amazon answered the same refund
     at_amazon = [r for r in shop.double.refunds.values() if r["chargeId"] == charge_id]
@@ -151,7 +116,7 @@ def test_kill_after_amazon_captured_and_before_kassa_recorded_it(shop):
     intent = shop.paid_intent(capture_method="manual")
     charge_id = shop.charge_of(intent)["chargeId"]
     hold = shop.double.hold_next("POST", "/capture")
-    thread, box = shop.in_thread(lambda: shop.client.v1.payment_intents.capture(intent.id))
+    thread, box = in_thread(lambda: shop.client.v1.payment_intents.capture(intent.id))
     assert hold.arrived.wait(15)
     shop.server.kill(9)
     hold.release.set()
@@ -161,7 +126,7 @@ def test_kill_after_amazon_captured_and_before_kassa_recorded_it(shop):
 
     shop.restart()
     assert shop.client.v1.payment_intents.retrieve(intent.id).status == "requires_capture"
-    _sql(shop.server.database, "UPDATE processor_requests SET next_try_at = 1 WHERE status = 'pending'")
+    due_now(shop.server.database)
     done = wait_for(lambda: (found := shop.client.v1.payment_intents.retrieve(intent.id)).status == "succeeded"
                     and found)
     assert done.amount_received == 1099
@@ -181,7 +146,7 @@ def test_postgresql_stops_during_a_capture(tmp_path):
             intent = shop.paid_intent(capture_method="manual")
             charge_id = shop.charge_of(intent)["chargeId"]
             hold = shop.double.hold_next("POST", "/capture")
-            thread, box = shop.in_thread(lambda: shop.client.v1.payment_intents.capture(intent.id))
+            thread, box = in_thread(lambda: shop.client.v1.payment_intents.capture(intent.id))
             assert hold.arrived.wait(15)  # the capture was recorded and sent; Amazon captured
             pg_ctl("stop")
             try:
@@ -191,7 +156,7 @@ def test_postgresql_stops_during_a_capture(tmp_path):
                 assert box["error"].http_status in (500, 503)
             finally:
                 pg_ctl("start")
-            _sql(shop.server.database, "UPDATE processor_requests SET next_try_at = 1 WHERE status = 'pending'")
+            due_now(shop.server.database)
             done = wait_for(lambda: (found := shop.client.v1.payment_intents.retrieve(intent.id)).status
                             == "succeeded" and found, seconds=60)
             assert done.amount_received == 1099
