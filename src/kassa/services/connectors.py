@@ -32,6 +32,23 @@ class AmazonPayNotConfigured(InvalidRequest):
             code="payment_method_unactivated", param="payment_method_types")
 
 
+class Unconfigured:
+    """The live connector of an account without Amazon Pay keys: any call answers
+    AmazonPayNotConfigured, when it is made (so a confirm of an intent another account or mode
+    owns is still a 404 first, as on Stripe)."""
+
+    name = "amazon_pay"
+
+    def __getattr__(self, method: str):
+        def refuse(*args, **kwargs):
+            raise AmazonPayNotConfigured()
+
+        return refuse
+
+
+UNCONFIGURED = Unconfigured()
+
+
 def live_factory(api_base: str | None = None, timeout: float = 10.0,
                  checkout_js_url: str | None = None) -> Callable[[LiveConfig], LiveAmazonPay]:
     def build(config: LiveConfig) -> LiveAmazonPay:
@@ -59,9 +76,7 @@ class Connectors:
             return await repo.amazon_pay_account(tx, account_id)
 
         row = await self.db.read(read)
-        if row is None:
-            raise AmazonPayNotConfigured()
-        return self._connector(row)
+        return UNCONFIGURED if row is None else self._connector(row)
 
     def _connector(self, row) -> Any:
         cached = self._live.get(row["account_id"])

@@ -78,25 +78,30 @@ async def resend(db: Database, event_id: str, endpoint_id: str | None = None) ->
     """Queue the event again for its account's endpoints (or one endpoint); returns delivery ids."""
 
     async def unit(tx: Tx):
-        event = await repo.event_by_id(tx, event_id)
-        if event is None:
-            raise no_such("event", event_id)
-        endpoints = await repo.enabled_endpoints(tx, event["account_id"], bool(event["livemode"]))
-        if endpoint_id:
-            if endpoint_id not in await repo.endpoint_ids(tx, event["account_id"], bool(event["livemode"])):
-                raise no_such("webhook_endpoint", endpoint_id)
-            targets = [endpoint_id]
-        else:
-            targets = [eid for eid, wanted in endpoints if webhooks.wants(wanted, event["type"])]
-        now = time.time()
-        rows = [{"id": new_id("wdl"), "event_id": event_id, "endpoint_id": target,
-                 "account_id": event["account_id"], "livemode": bool(event["livemode"]), "created": int(now),
-                 "next_attempt_at": now} for target in targets]
-        if rows:
-            await repo.insert_deliveries(tx, rows)
-        return [row["id"] for row in rows]
+        return [row["id"] for row in await resend_in(tx, event_id, endpoint_id)]
 
     return await db.write(unit)
+
+
+async def resend_in(tx: Tx, event_id: str, endpoint_id: str | None = None) -> list[dict]:
+    """`resend`'s unit, for a caller's own unit (the Dashboard's): the delivery rows queued."""
+    event = await repo.event_by_id(tx, event_id)
+    if event is None:
+        raise no_such("event", event_id)
+    endpoints = await repo.enabled_endpoints(tx, event["account_id"], bool(event["livemode"]))
+    if endpoint_id:
+        if endpoint_id not in await repo.endpoint_ids(tx, event["account_id"], bool(event["livemode"])):
+            raise no_such("webhook_endpoint", endpoint_id)
+        targets = [endpoint_id]
+    else:
+        targets = [eid for eid, wanted in endpoints if webhooks.wants(wanted, event["type"])]
+    now = time.time()
+    rows = [{"id": new_id("wdl"), "event_id": event_id, "endpoint_id": target,
+             "account_id": event["account_id"], "livemode": bool(event["livemode"]), "created": int(now),
+             "next_attempt_at": now} for target in targets]
+    if rows:
+        await repo.insert_deliveries(tx, rows)
+    return rows
 
 
 class WebhookEndpoints:
@@ -150,7 +155,7 @@ class WebhookEndpoints:
 
     async def delete(self, caller: Caller, endpoint_id: str) -> dict:
         async def change(tx: Tx, now: int):
-            if await repo.delete_endpoint(tx, caller.account_id, endpoint_id) != 1:
+            if await repo.delete_endpoint(tx, caller.account_id, caller.livemode, endpoint_id) != 1:
                 raise no_such("webhook_endpoint", endpoint_id, param="webhook_endpoint")
             return {"id": endpoint_id, "object": "webhook_endpoint", "deleted": True}, []
 

@@ -411,15 +411,19 @@ async def get_endpoint(tx: Tx, account_id: str, livemode: bool, endpoint_id: str
 
 
 async def update_endpoint(tx: Tx, account_id: str, endpoint: dict) -> None:
-    await tx.add("UPDATE webhook_endpoints SET status = :s, data = :data WHERE id = :id AND account_id = :a",
-                 {"s": endpoint["status"], "data": _json(endpoint), "id": endpoint["id"], "a": account_id})
+    await tx.add("UPDATE webhook_endpoints SET status = :s, data = :data WHERE id = :id AND account_id = :a "
+                 "AND livemode = :m", {"s": endpoint["status"], "data": _json(endpoint), "id": endpoint["id"],
+                                       "a": account_id, "m": endpoint["livemode"]})
 
 
-async def delete_endpoint(tx: Tx, account_id: str, endpoint_id: str) -> int:
-    await tx.run("UPDATE webhook_deliveries SET status = 'failed', last_error = 'endpoint deleted' "
-                 "WHERE endpoint_id = :id AND status = 'pending'", {"id": endpoint_id})
-    return await tx.run("DELETE FROM webhook_endpoints WHERE id = :id AND account_id = :a",
-                        {"id": endpoint_id, "a": account_id})
+async def delete_endpoint(tx: Tx, account_id: str, livemode: bool, endpoint_id: str) -> int:
+    """Delete an endpoint of this account and mode (and fail its pending deliveries); 0 if none."""
+    deleted = await tx.run("DELETE FROM webhook_endpoints WHERE id = :id AND account_id = :a AND livemode = :m",
+                           {"id": endpoint_id, "a": account_id, "m": livemode})
+    if deleted:
+        await tx.run("UPDATE webhook_deliveries SET status = 'failed', last_error = 'endpoint deleted' "
+                     "WHERE endpoint_id = :id AND status = 'pending'", {"id": endpoint_id})
+    return deleted
 
 
 async def page_endpoints(tx: Tx, account_id: str, livemode: bool, *, limit: int, after_id: str | None,
