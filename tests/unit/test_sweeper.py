@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
+from kassa.workers import sweeper as sweeper_module
 from kassa.workers.sweeper import RETRY_MAX_SECONDS, Sweeper
 
 
@@ -11,7 +14,7 @@ class _Due:
     """A database whose sweep finds the same due intents on every pass."""
 
     def __init__(self, intent_ids: list[str]):
-        self.found = ([("acct_1", True, intent_id) for intent_id in intent_ids], [], [])
+        self.found = ([], [("acct_1", True, intent_id) for intent_id in intent_ids], [])
 
     async def read(self, unit):
         return self.found
@@ -89,3 +92,82 @@ def test_a_job_no_longer_due_is_forgotten():
         return sweeper._failed
 
     assert asyncio.run(go()) == {}
+
+
+class _Rows:
+    """A database of due intents that answers the sweep's queries as the store does: at most
+    ``limit`` rows, the first due first."""
+
+    def __init__(self, intents: list[tuple[str, bool, str]]):
+        self.intents = intents
+
+    async def read(self, unit):
+        return await unit(self)
+
+
+@pytest.fixture(autouse=True)
+def _store(monkeypatch):
+    async def due_intents(tx, now, limit=100):
+        return list(tx.intents[:limit]) if isinstance(tx, _Rows) else []
+
+    async def nothing(tx, now, limit=100):
+        return []
+
+    monkeypatch.setattr(sweeper_module.repo, "due_intents", due_intents)
+    monkeypatch.setattr(sweeper_module.repo, "due_refunds", nothing)
+    monkeypatch.setattr(sweeper_module.repo, "due_processor_requests", nothing)
+
+
+def test_jobs_in_backoff_take_no_place_in_the_batch(monkeypatch):
+    """More failing jobs than a batch holds must not starve the ones behind them."""
+    broken = [("acct_down", False, f"pi_broken{i:03d}") for i in range(150)]
+    fine = [("acct_up", False, "pi_fine")]
+    intents = _Intents(broken={row[2] for row in broken})
+    rows = _Rows(broken + fine)
+    sweeper = Sweeper(rows, intents, refunds=None, interval=1.0)
+    now = [1000.0]
+    sweeper.clock = lambda: now[0]
+    sweeper.purge_idempotency_keys = _no_purge
+
+    async def passes():
+        await sweeper.sweep()  # the first 100 broken ones fail and wait
+        now[0] += 0.5
+        await sweeper.sweep()  # the other 50 broken ones, and the fine one
+        return intents.calls
+
+    calls = asyncio.run(passes())
+    assert "pi_fine" in calls
+    assert len(calls) == 151 and len(set(calls)) == 151  # each once: those waiting were skipped
+
+
+def test_a_live_account_that_hangs_delays_no_one_else():
+    release = asyncio.Event()
+
+    class _Slow(_Intents):
+        async def resolve_due(self, caller, intent_id: str) -> None:
+            self.calls.append(intent_id)
+            if caller.account_id == "acct_hung":
+                await release.wait()  # Amazon Pay does not answer this account
+
+    hung = [("acct_hung", True, f"pi_hung{i}") for i in range(10)]
+    others = [("acct_other", True, "pi_live_other"), ("acct_test", False, "pi_test")]
+    intents = _Slow(broken=set())
+    sweeper = Sweeper(_Rows(hung + others), intents, refunds=None, interval=0.05)
+    sweeper.purge_idempotency_keys = _no_purge
+
+    async def go():
+        started = asyncio.get_running_loop().time()
+        await asyncio.wait_for(sweeper.sweep(), 2)
+        await asyncio.wait_for(sweeper.sweep(), 2)  # the hung ones still run: not started again
+        elapsed = asyncio.get_running_loop().time() - started
+        calls = list(intents.calls)
+        release.set()
+        await sweeper.close()
+        return calls, elapsed
+
+    calls, elapsed = asyncio.run(go())
+    assert "pi_test" in calls and "pi_live_other" in calls
+    hung_calls = [c for c in calls if c.startswith("pi_hung")]
+    assert len(hung_calls) == len(set(hung_calls)) == 4  # a few per account at a time, none started twice
+    assert calls.count("pi_test") == calls.count("pi_live_other") == 2  # both passes went on past them
+    assert elapsed < 1.0

@@ -320,6 +320,7 @@ async def retry_processor_request_at(tx: Tx, request_id: str, at: int, error: st
 
 
 async def due_processor_requests(tx: Tx, now: int, limit: int = 100) -> list[tuple[str, bool, str]]:
+    """(account, livemode, request id) of pending processor requests whose time to ask has come."""
     rows = await tx.all("SELECT account_id, livemode, id FROM processor_requests WHERE status = 'pending' "
                         "AND next_try_at <= :now ORDER BY next_try_at LIMIT :n", {"now": now, "n": limit})
     return [(row["account_id"], bool(row["livemode"]), row["id"]) for row in rows]

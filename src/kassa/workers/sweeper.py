@@ -12,6 +12,7 @@ logged on every pass.
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import time
 
@@ -27,6 +28,9 @@ IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 PURGE_EVERY_SECONDS = 60
 PURGE_BATCH = 2000
 RETRY_MAX_SECONDS = 300.0
+BATCH = 100  # jobs taken up by one pass
+MAX_LOOKED_AT = 5000  # due rows read by one pass, those skipped included
+LIVE_PER_ACCOUNT = 4  # live jobs of one account running at once
 
 
 class Sweeper:
@@ -41,30 +45,75 @@ class Sweeper:
         self._lock = asyncio.Lock()
         self._purged_at = 0.0
         self._failed: dict[str, tuple[int, float]] = {}  # job's object id -> (failures, next try)
+        self._running: dict[str, asyncio.Task] = {}  # live jobs under way, by object id
+        self._live_per_account: collections.Counter[str] = collections.Counter()
+        self.live_wait = min(interval, 1.0)  # how long a pass waits for the live jobs it started
         self.clock = time.monotonic
 
     async def sweep(self) -> int:
-        """One pass over everything due now; returns how many jobs it looked at."""
+        """One pass over what is due now; returns how many jobs it started or ran.
+
+        Jobs in backoff, and live jobs still running from an earlier pass, are skipped without
+        taking a place in the batch. Test-mode jobs (local, quick) run in the pass; live jobs (they
+        ask Amazon Pay) run as tasks of their own, a few per account at a time, and the pass waits
+        for them only briefly: an outage of one account's Amazon Pay delays no one else."""
         async with self._lock:
             now = int(time.time())
+            waiting = self._waiting()
+            limit = min(BATCH + len(waiting), MAX_LOOKED_AT)
 
             async def find(tx):
-                return (await repo.due_intents(tx, now), await repo.due_refunds(tx, now),
-                        await repo.due_processor_requests(tx, now) if self.live is not None else [])
+                return (await repo.due_processor_requests(tx, now, limit) if self.live is not None else [],
+                        await repo.due_intents(tx, now, limit), await repo.due_refunds(tx, now, limit))
 
-            intents, refunds, requests = await self.db.read(find)
-            due = {row[2] for row in intents} | {row[2] for row in refunds} | {row[2] for row in requests}
-            for object_id in [key for key in self._failed if key not in due]:
+            requests, intents, refunds = await self.db.read(find)
+            jobs = ([(self.live.settle_request, row) for row in requests]  # money calls left in between
+                    + [(self.intents.resolve_due, row) for row in intents]
+                    + [(self.refunds.settle, row) for row in refunds])
+            due = {row[2] for _, row in jobs}
+            for object_id in [key for key in self._failed if key not in due and key not in self._running]:
                 del self._failed[object_id]  # done elsewhere, or no longer due: nothing to wait for
-            for account_id, livemode, request_id in requests:  # money calls left between record and answer
-                await self._run(self.live.settle_request, account_id, livemode, request_id)
-            for account_id, livemode, intent_id in intents:
-                await self._run(self.intents.resolve_due, account_id, livemode, intent_id)
-            for account_id, livemode, refund_id in refunds:
-                await self._run(self.refunds.settle, account_id, livemode, refund_id)
+            started, ran = [], 0
+            for job, (account_id, livemode, object_id) in jobs:
+                if object_id in waiting or ran >= BATCH:
+                    continue
+                if livemode:
+                    if self._live_per_account[account_id] >= LIVE_PER_ACCOUNT:
+                        continue
+                    started.append(self._start(job, account_id, object_id))
+                else:
+                    await self._run(job, account_id, False, object_id)
+                ran += 1
+            if started:
+                await asyncio.wait(started, timeout=self.live_wait)
             if time.monotonic() - self._purged_at >= PURGE_EVERY_SECONDS:
                 await self.purge_idempotency_keys(now - IDEMPOTENCY_TTL_SECONDS)
-            return len(intents) + len(refunds) + len(requests)
+            return ran
+
+    def _waiting(self) -> set[str]:
+        """Jobs not to take up now: in backoff, or still running."""
+        moment = self.clock()
+        return {key for key, (_, next_try) in self._failed.items() if moment < next_try} | set(self._running)
+
+    def _start(self, job, account_id: str, object_id: str) -> asyncio.Task:
+        self._live_per_account[account_id] += 1
+        task = asyncio.ensure_future(self._run(job, account_id, True, object_id))
+        self._running[object_id] = task
+
+        def done(_: asyncio.Task) -> None:
+            self._running.pop(object_id, None)
+            self._live_per_account[account_id] -= 1
+
+        task.add_done_callback(done)
+        return task
+
+    async def close(self) -> None:
+        """Stop the live jobs still running (each is found again by the next process's sweep)."""
+        tasks = list(self._running.values())
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def purge_idempotency_keys(self, before: int) -> int:
         """Delete stored responses created before `before`, a batch per transaction."""
@@ -101,9 +150,15 @@ class Sweeper:
         self._wake.set()
 
     async def run_forever(self) -> None:
+        try:
+            await self._loop()
+        finally:
+            await self.close()
+
+    async def _loop(self) -> None:
         while True:
             try:
-                while await self.sweep() >= 100:
+                while await self.sweep() >= BATCH:
                     pass
             except asyncio.CancelledError:
                 raise
