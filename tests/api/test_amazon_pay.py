@@ -263,7 +263,7 @@ def test_confirm_with_a_created_payment_method_and_publishable_key(server, clien
      "return_url"),
     ({"return_url": "https://user:pw@shop.example/", "payment_method_data": {"type": "amazon_pay"}},
      "url_invalid", "return_url"),
-    ({"return_url": RETURN_URL, "payment_method_data": {"type": "card"}}, "parameter_invalid_string",
+    ({"return_url": RETURN_URL, "payment_method_data": {"type": "klarna"}}, "parameter_invalid_string",
      "payment_method_data[type]"),
     ({"return_url": RETURN_URL, "payment_method_data": {"billing_details": {"name": "A"}}}, "missing_required_parameter",
      "payment_method_data[type]"),

@@ -22,7 +22,9 @@ def test_create_has_defaults_and_nulls(client):
     assert intent.client_secret.startswith(intent.id + "_secret_")
     assert intent.capture_method == "automatic_async"
     assert intent.confirmation_method == "automatic"
-    assert intent.payment_method_types == ["amazon_pay"]
+    # Stripe's default (no types given): automatic payment methods, every method the account allows
+    assert intent.payment_method_types == ["card", "amazon_pay"]
+    assert intent.automatic_payment_methods.to_dict() == {"enabled": True}
     assert intent.livemode is False
     assert intent.metadata.to_dict() == {}
     for unset in ("customer", "description", "canceled_at", "cancellation_reason", "last_payment_error",
@@ -63,7 +65,7 @@ def test_create_with_every_parameter(server):
 def test_automatic_payment_methods(client):
     intent = create(client, automatic_payment_methods={"enabled": True})
     assert intent.automatic_payment_methods.to_dict() == {"enabled": True}
-    assert intent.payment_method_types == ["amazon_pay"]
+    assert intent.payment_method_types == ["card", "amazon_pay"]
 
 
 def test_zero_decimal_currency(server):
@@ -151,7 +153,7 @@ def test_cancel_rejects_unknown_reason(client):
     ({"amount": 1099, "currency": "usd", "shipping": {"name": "A", "address": {"line1": "x"}, "boat": "1"}},
      "parameter_unknown", "shipping[boat]"),
     ({"amount": 1099, "currency": "usd", "capture_method": "later"}, "parameter_invalid_string", "capture_method"),
-    ({"amount": 1099, "currency": "usd", "payment_method_types": ["card"]},
+    ({"amount": 1099, "currency": "usd", "payment_method_types": ["klarna"]},
      "payment_intent_invalid_parameter", "payment_method_types[0]"),
     ({"amount": 1099, "currency": "usd", "receipt_email": "not-an-email"}, "email_invalid", "receipt_email"),
     ({"amount": 1099, "currency": "usd", "automatic_payment_methods": {"enabled": "yes"}},
@@ -169,15 +171,15 @@ def test_create_errors(client, params, code, param):
 
 def test_amazon_pay_currency_depends_on_the_account_country(server, client):
     with pytest.raises(stripe.InvalidRequestError) as info:
-        create(client, currency="eur")
+        create(client, currency="eur", payment_method_types=["amazon_pay"])
     assert info.value.code == "payment_intent_invalid_currency"
     assert info.value.param == "currency"
     assert info.value.http_status == 400
     german = server.client(new_account(server, "DE")["secret_test"])
     for currency in ("eur", "gbp", "usd", "chf"):
-        assert create(german, currency=currency).currency == currency
+        assert create(german, currency=currency, payment_method_types=["amazon_pay"]).currency == currency
     with pytest.raises(stripe.InvalidRequestError) as info:
-        create(german, currency="cad")
+        create(german, currency="cad", payment_method_types=["amazon_pay"])
     assert info.value.code == "payment_intent_invalid_currency"
 
 

@@ -63,8 +63,9 @@ def test_create_defaults():
     assert intent.status == pi.REQUIRES_PAYMENT_METHOD
     assert intent.capture_method == "automatic_async"
     assert intent.confirmation_method == "automatic"
-    assert intent.payment_method_types == ("amazon_pay",)
-    assert intent.automatic_payment_methods is None
+    # Stripe's default (no types given): automatic payment methods, every method the account allows
+    assert intent.payment_method_types == ("card", "amazon_pay")
+    assert intent.automatic_payment_methods == {"enabled": True}
     assert intent.payment_method_options == {} and intent.metadata == {}
     assert (intent.amount_capturable, intent.amount_received) == (0, 0)
     assert intent.payment_method is None and intent.next_action is None and intent.last_payment_error is None
@@ -118,18 +119,20 @@ def test_create_accepts_zero_decimal_amounts():
 
 @pytest.mark.parametrize("currency", ["eur", "gbp", "jpy"])
 def test_create_on_a_us_account_takes_only_usd_for_amazon_pay(currency):
-    error = error_of(lambda: new_intent(amount=1000, currency=currency))
+    error = error_of(lambda: new_intent(amount=1000, currency=currency, payment_method_types=("amazon_pay",)))
     assert error.code == "payment_intent_invalid_currency" and error.param == "currency"
 
 
 @pytest.mark.parametrize("country, currency", [("DE", "eur"), ("GB", "gbp"), ("DE", "usd"), ("FR", "chf")])
 def test_create_on_a_european_account_takes_the_european_currencies(country, currency):
-    intent, _ = pi.create(pi.CreateIntent(amount=1000, currency=currency), livemode=False, now=NOW, country=country)
+    intent, _ = pi.create(pi.CreateIntent(amount=1000, currency=currency, payment_method_types=("amazon_pay",)),
+                          livemode=False, now=NOW, country=country)
     assert intent.currency == currency
 
 
 def test_create_on_a_european_account_refuses_other_currencies():
-    error = error_of(lambda: pi.create(pi.CreateIntent(amount=5000, currency="pln"), livemode=False, now=NOW,
+    error = error_of(lambda: pi.create(pi.CreateIntent(amount=5000, currency="pln",
+                                                       payment_method_types=("amazon_pay",)), livemode=False, now=NOW,
                                        country="DE"))
     assert error.code == "payment_intent_invalid_currency"
 
@@ -140,10 +143,10 @@ def test_create_with_explicit_payment_method_types_dedupes_in_order():
 
 
 def test_create_refuses_an_unsupported_payment_method_type_naming_its_index():
-    error = error_of(lambda: new_intent(payment_method_types=("amazon_pay", "card")))
+    error = error_of(lambda: new_intent(payment_method_types=("amazon_pay", "klarna")))
     assert error.code == "payment_intent_invalid_parameter"
     assert error.param == "payment_method_types[1]"
-    assert "card" in error.message
+    assert "klarna" in error.message
 
 
 def test_create_refuses_empty_payment_method_types():
@@ -153,7 +156,7 @@ def test_create_refuses_empty_payment_method_types():
 def test_create_with_automatic_payment_methods():
     intent = new_intent(automatic_payment_methods={"enabled": True})
     assert intent.automatic_payment_methods == {"enabled": True}
-    assert intent.payment_method_types == ("amazon_pay",)
+    assert intent.payment_method_types == ("card", "amazon_pay")
 
 
 def test_create_refuses_both_payment_method_types_and_automatic_payment_methods():
@@ -170,7 +173,7 @@ def test_create_allows_payment_method_types_with_automatic_payment_methods_disab
 def test_create_payment_method_options_must_match_the_types():
     intent = new_intent(payment_method_options={"amazon_pay": {"capture_method": "manual"}})
     assert intent.payment_method_options == {"amazon_pay": {"capture_method": "manual"}}
-    error = error_of(lambda: new_intent(payment_method_options={"card": {}}))
+    error = error_of(lambda: new_intent(payment_method_types=("amazon_pay",), payment_method_options={"card": {}}))
     assert error.code == "payment_intent_invalid_parameter" and error.param == "payment_method_options[card]"
 
 
@@ -279,7 +282,9 @@ def test_update_of_the_currency_revalidates_the_current_amount():
 
 
 def test_update_of_the_currency_rechecks_amazon_pay_currencies():
-    error = error_of(lambda: update(intent_in(pi.REQUIRES_PAYMENT_METHOD), {"currency": "eur"}))
+    amazon_pay = intent_in(pi.REQUIRES_PAYMENT_METHOD, payment_method_types=("amazon_pay",),
+                           automatic_payment_methods=None)
+    error = error_of(lambda: update(amazon_pay, {"currency": "eur"}))
     assert error.code == "payment_intent_invalid_currency" and error.param == "currency"
 
 
@@ -298,12 +303,12 @@ def test_update_of_payment_method_types_drops_automatic_payment_methods():
     intent = intent_in(pi.REQUIRES_PAYMENT_METHOD, automatic_payment_methods={"enabled": True})
     updated, _ = update(intent, {"payment_method_types": ("amazon_pay",)})
     assert updated.payment_method_types == ("amazon_pay",) and updated.automatic_payment_methods is None
-    error = error_of(lambda: update(intent, {"payment_method_types": ("card",)}))
+    error = error_of(lambda: update(intent, {"payment_method_types": ("klarna",)}))
     assert error.param == "payment_method_types[0]"
 
 
 def test_update_of_payment_method_options_merges_per_type():
-    intent = intent_in(pi.REQUIRES_PAYMENT_METHOD)
+    intent = intent_in(pi.REQUIRES_PAYMENT_METHOD, payment_method_types=("amazon_pay",), automatic_payment_methods=None)
     updated, _ = update(intent, {"payment_method_options": {"amazon_pay": {"capture_method": "manual"}}})
     assert updated.payment_method_options == {"amazon_pay": {"capture_method": "manual"}}
     error = error_of(lambda: update(intent, {"payment_method_options": {"card": {}}}))
@@ -417,3 +422,17 @@ def test_apply_metadata_limit_counts_the_merged_result():
     assert len(apply_metadata(current, {"new": "v"})) == MAX_KEYS
     error = error_of(lambda: apply_metadata(current, {"new": "v", "newer": "v"}))
     assert error.param == "metadata" and str(MAX_KEYS) in error.message
+
+
+def test_automatic_methods_follow_the_currency_and_mode():
+    assert new_intent(currency="eur").payment_method_types == ("card",)  # a US account: Amazon Pay takes usd
+    live, _ = pi.create(pi.CreateIntent(amount=1099, currency="usd"), livemode=True, now=NOW)
+    assert live.payment_method_types == ("amazon_pay",)  # live mode has no cards
+    error = error_of(lambda: pi.create(pi.CreateIntent(amount=1099, currency="usd", payment_method_types=("card",)),
+                                       livemode=True, now=NOW))
+    assert (error.code, error.param) == ("payment_method_unactivated", "payment_method_types[0]")
+    error = error_of(lambda: pi.create(pi.CreateIntent(amount=1099, currency="eur"), livemode=True, now=NOW))
+    assert error.code == "payment_intent_invalid_currency"
+    automatic = new_intent()
+    updated, _ = update(automatic, {"currency": "eur"})
+    assert updated.payment_method_types == ("card",)

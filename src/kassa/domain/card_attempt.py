@@ -36,8 +36,10 @@ def _confirmed_fields(intent: PaymentIntent, command: pi.Confirm | None) -> dict
     return changes
 
 
-def capture_method(intent: PaymentIntent) -> str:
-    return pi.effective_capture_method(intent, "card")
+def capture_method(intent: PaymentIntent, command: pi.Confirm | None = None) -> str:
+    """Manual or automatic, the options given at this confirmation included."""
+    option = (((command.payment_method_options if command else None) or {}).get("card") or {}).get("capture_method")
+    return option or pi.effective_capture_method(intent, "card")
 
 
 def approve(intent: PaymentIntent, command: pi.Confirm | None, *, payment_method: str, charge_id: str, now: int
@@ -46,7 +48,7 @@ def approve(intent: PaymentIntent, command: pi.Confirm | None, *, payment_method
     pi._expect(intent, STARTS if command is not None else pi.REQUIRES_ACTION, "authorize")  # noqa: PLC2701
     changes = dict(_confirmed_fields(intent, command), payment_method=payment_method, latest_charge=charge_id,
                    next_action=None, last_payment_error=None, attempt=None)
-    if capture_method(intent) == "manual":
+    if capture_method(intent, command) == "manual":
         changes.update(status=pi.REQUIRES_CAPTURE, amount_capturable=intent.amount,
                        deadline=now + pi.CAPTURE_WINDOW_SECONDS)
         kind = "payment_intent.amount_capturable_updated"

@@ -12,7 +12,7 @@ EVENT_TYPES = frozenset({
     "payment_intent.created", "payment_intent.requires_action", "payment_intent.processing",
     "payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled",
     "payment_intent.amount_capturable_updated", "charge.succeeded", "charge.captured", "charge.refunded",
-    "charge.expired", "refund.created", "refund.updated", "refund.failed", "payment_method.attached",
+    "charge.expired", "charge.failed", "refund.created", "refund.updated", "refund.failed", "payment_method.attached",
     "payment_method.detached",
 })
 

@@ -43,13 +43,20 @@ class CardPayments:
     # ---- payment methods -------------------------------------------------------------------
 
     def new_method(self, caller: Caller, source: CardInput | None, *, billing_details: dict | None,
-                   metadata: dict | None = None, now: int, param: str = "card") -> PaymentMethod:
-        """A card PaymentMethod (not stored yet) from card data, a test token or a test id."""
+                   metadata: dict | None = None, now: int, param: str = "card",
+                   intent_id: str | None = None) -> PaymentMethod:
+        """A card PaymentMethod (not stored yet) from card data, a test token or a test id. A card
+        error while confirming `intent_id` names that intent, as Stripe's does."""
         if caller.livemode:
             raise CardsUnavailable("type" if param == "card" else param)
         if source is None:
             raise missing_param(param)
-        described = self.cards.describe(source, account_id=caller.account_id, billing_details=billing_details)
+        try:
+            described = self.cards.describe(source, account_id=caller.account_id, billing_details=billing_details)
+        except PaymentFailed as error:
+            if intent_id is not None:
+                error.extra = {**error.extra, "payment_intent": intent_id}
+            raise
         return pms.create("card", livemode=caller.livemode, now=now, billing_details=billing_details,
                           metadata=metadata, card=described.card, test_card=described.kind)
 
@@ -74,7 +81,7 @@ class CardPayments:
                    **((command.payment_method_options or {}).get("card") or {})}
         attempt = Attempt(off_session=command.off_session, error_on_requires_action=command.error_on_requires_action,
                           request_three_d_secure=options.get("request_three_d_secure"))
-        request = self._request(intent, three_d_secure.new_attempt_id(), return_url, base_url, caller)
+        request = self._request(intent, three_d_secure.new_attempt_id(), return_url, base_url, caller, command)
         decision = await self.cards.authorize_now(request, method, attempt)
         if decision.outcome != ACTION_REQUIRED:
             return await self._apply(tx, caller, intent, command, method, decision, now)
@@ -92,16 +99,17 @@ class CardPayments:
 
     @staticmethod
     def _request(intent: pi.PaymentIntent, attempt_id: str, return_url: str | None, base_url: str,
-                 caller: Caller) -> AuthorizationRequest:
+                 caller: Caller, command: pi.Confirm | None = None) -> AuthorizationRequest:
+        capture = card_attempt.capture_method(intent, command) != "manual"
         return AuthorizationRequest(attempt_id=attempt_id, intent_id=intent.id, amount=intent.amount,
-                                    currency=intent.currency, capture=card_attempt.capture_method(intent) != "manual",
+                                    currency=intent.currency, capture=capture,
                                     return_url=return_url or "", kassa_base_url=base_url,
                                     merchant_name=caller.account_name)
 
     async def _apply(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, command: pi.Confirm | None,
                      method: PaymentMethod, decision: Decision, now: int):
         """Store the connector's decision: a charge (succeeded or failed) and the intent's outcome."""
-        capture = card_attempt.capture_method(intent) != "manual"
+        capture = card_attempt.capture_method(intent, command) != "manual"
         events: list[DomainEvent] = []
         charge = None
         failure = decision.failure

@@ -7,6 +7,7 @@ tell which number it came from.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import string
@@ -14,6 +15,7 @@ import string
 from .test_cards import TestCard, display_brand, networks
 
 
+@functools.lru_cache(maxsize=4096)
 def account_key(deployment_key: bytes, account_id: str) -> bytes:
     """The fingerprint key of one account, derived from the deployment's key."""
     return hmac.new(deployment_key, b"card-fingerprint:" + account_id.encode(), hashlib.sha256).digest()

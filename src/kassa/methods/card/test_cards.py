@@ -8,7 +8,7 @@ which is what a PaymentMethod keeps besides its card hash: never the number.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # How a card meets 3D Secure (Stripe's table "Test 3D Secure authentication").
 NO_3DS = "none"                       # not enrolled, or 3DS optional: never prompted
@@ -83,6 +83,7 @@ DECLINES = {
 
 @dataclass(frozen=True, slots=True)
 class TestCard:
+    __test__ = False  # not a test class (for pytest)
     kind: str
     number: str
     brand: str
@@ -101,7 +102,6 @@ class TestCard:
     networks: tuple[str, ...] = ()
     payment_methods: tuple[str, ...] = ()        # Stripe's test PaymentMethod ids (pm_card_…)
     tokens: tuple[str, ...] = ()                 # Stripe's test tokens (tok_…)
-    extra: dict = field(default_factory=dict)
 
 
 def _card(kind: str, number: str, brand: str = "visa", *, pm: bool = True, tok: bool = False,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from ...domain.errors import InvalidRequest, PaymentFailed
+from ...domain.errors import InvalidRequest, NotFound, PaymentFailed
 from ...domain.ids import random_base62
 from ...domain.payment_method import CardInput
 from ..base import (ACTION_REQUIRED, AUTHORIZED, DECLINED, Attempt, AuthorizationRequest, Decision, Failure,
@@ -39,6 +39,7 @@ def _today() -> tuple[int, int]:
 
 
 class TestModeCards:
+    __test__ = False  # not a test class (for pytest)
     name = "card"
 
     def __init__(self, fingerprint_key: bytes | None = None):
@@ -53,8 +54,7 @@ class TestModeCards:
         if source.test_method is not None:
             card = BY_PAYMENT_METHOD.get(source.test_method)
             if card is None:
-                raise InvalidRequest(f"No such PaymentMethod: '{source.test_method}'", code="resource_missing",
-                                     param="payment_method")
+                raise NotFound(f"No such PaymentMethod: '{source.test_method[:60]}'", param="payment_method")
             return self._fixture(card, account_id, address)
         if source.token is not None:
             card = BY_TOKEN.get(source.token)
