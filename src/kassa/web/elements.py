@@ -1,4 +1,5 @@
-"""kassa.js (the Stripe.js-shaped client) and the Payment Element frame, with their static files.
+"""kassa.js (the Stripe.js-shaped client) and the Elements' frames (Payment, Link Authentication,
+Address, Express Checkout), with their static files.
 
 Scripts and styles are read once, when the routes are built, and served with an ETag. The frame
 page references its own files with ``?v=<digest>`` so that they can be cached for a year.
@@ -57,10 +58,20 @@ class Asset:
         return Response(self.body, headers=headers, media_type=self.media_type)
 
 
+# The other Elements' frames: (route, template, script), each also using frame.js and both stylesheets.
+OTHER_FRAMES = (
+    ("link-authentication", "link_authentication_element.html", "link-authentication-element.js"),
+    ("address", "address_element.html", "address-element.js"),
+    ("express-checkout", "express_checkout_element.html", "express-checkout-element.js"),
+)
+
+
 def routes() -> list[Route]:
     kassa_js = Asset.load("kassa.js", JAVASCRIPT)
     frame_js = Asset.load("payment-element.js", JAVASCRIPT)
     frame_css = Asset.load("payment-element.css", CSS)
+    shared_js = Asset.load("element-frame.js", JAVASCRIPT)
+    extra_css = Asset.load("elements.css", CSS)
     frame_html = templates.get_template("payment_element.html").render(
         script=f"payment.js?v={frame_js.version}", stylesheet=f"payment.css?v={frame_css.version}")
 
@@ -72,16 +83,31 @@ def routes() -> list[Route]:
         never reaches a server or a log."""
         return HTMLResponse(frame_html, headers=FRAME_HEADERS)
 
-    async def frame_script(request: Request) -> Response:
-        return frame_js.response(request)
+    def asset_route(path: str, asset: Asset) -> Route:
+        async def serve(request: Request) -> Response:
+            return asset.response(request)
+        return Route(path, serve, methods=["GET"])
 
-    async def frame_style(request: Request) -> Response:
-        return frame_css.response(request)
+    def page_route(path: str, html: str) -> Route:
+        async def serve(request: Request) -> Response:
+            """An Element's frame, with its settings in the URL's fragment, as the Payment Element's."""
+            return HTMLResponse(html, headers=FRAME_HEADERS)
+        return Route(path, serve, methods=["GET"])
+
+    others: list[Route] = [asset_route("/v3/elements/frame.js", shared_js),
+                           asset_route("/v3/elements/elements.css", extra_css)]
+    for name, template, script_name in OTHER_FRAMES:
+        own_js = Asset.load(script_name, JAVASCRIPT)
+        html = templates.get_template(template).render(
+            script=f"{name}.js?v={own_js.version}", frame_script=f"frame.js?v={shared_js.version}",
+            stylesheet=f"payment.css?v={frame_css.version}", extra_stylesheet=f"elements.css?v={extra_css.version}")
+        others += [page_route(f"/v3/elements/{name}", html), asset_route(f"/v3/elements/{name}.js", own_js)]
 
     return [
         Route("/v3/kassa.js", script, methods=["GET"]),
         Route("/v3/", script, methods=["GET"]),
         Route("/v3/elements/payment", frame, methods=["GET"]),
-        Route("/v3/elements/payment.js", frame_script, methods=["GET"]),
-        Route("/v3/elements/payment.css", frame_style, methods=["GET"]),
+        asset_route("/v3/elements/payment.js", frame_js),
+        asset_route("/v3/elements/payment.css", frame_css),
+        *others,
     ]

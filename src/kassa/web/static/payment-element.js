@@ -137,6 +137,7 @@
   const touched = {number: false, expiry: false, cvc: false, postal: false};
   const serverErrors = {}; // field → a message from the API (e.g. incorrect_number), until edited
   const order = parse(settings.get('order'), null);
+  let deferred = parse(settings.get('intent'), null); // in mode Elements: {payment_method_types, status}
   let state = 'loading'; // loading | open | closed (paid or canceled) | broken
   let closedMessage = '';
   let focused = false;
@@ -232,6 +233,12 @@
   }
 
   async function load() {
+    if (!clientSecret && deferred) { // Elements made without an intent (mode, amount, currency)
+      render(deferred);
+      reportHeight();
+      post('ready');
+      return;
+    }
     const intentId = clientSecret.split('_secret_')[0];
     const url = new URL(`../../v1/payment_intents/${encodeURIComponent(intentId)}`, location.href);
     url.searchParams.set('client_secret', clientSecret);
@@ -429,8 +436,10 @@
     body.append('card[cvc]', inputs.cvc.value);
     const billing = billingDetails && typeof billingDetails === 'object' ? {...billingDetails} : {};
     const address = {...(billing.address && typeof billing.address === 'object' ? billing.address : {})};
-    address.country = country.value;
-    if (postalKind()) address.postal_code = inputs.postal.value.trim();
+    if (!address.country) { // unless an Address Element (billing) gave the whole address
+      address.country = country.value;
+      if (postalKind()) address.postal_code = inputs.postal.value.trim();
+    }
     billing.address = address;
     appendForm(body, billing, 'billing_details');
     let response;
@@ -521,6 +530,7 @@
     else if (message.type === 'appearance') applyAppearance(message.appearance);
     else if (message.type === 'layout') applyLayout(message.layout);
     else if (message.type === 'refresh') load();
+    else if (message.type === 'intent' && !clientSecret && message.intent) { deferred = message.intent; render(deferred); }
     else if (message.type === 'focus') (form.querySelector('input:checked') || form.querySelector('input'))?.focus();
     else if (message.type === 'blur') document.activeElement?.blur();
   });
