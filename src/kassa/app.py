@@ -37,6 +37,9 @@ from .wire import render as render_module
 from .wire.api import Api, error_response, json_response
 from .wire.router import ApiRouter
 from .services.events import Events, WebhookEndpoints
+from .services.dashboard import Dashboard
+from .services.request_logs import RequestLogs
+from .web import dashboard
 from .wire.routes import events, objects, payment_intents, test_helpers
 from .workers.sweeper import Sweeper
 from .workers.webhooks import WebhookWorker
@@ -67,6 +70,8 @@ class Services:
         self.webhooks = WebhookWorker(db, retry_base_seconds=settings.webhook_retry_base,
                                       timeout=settings.webhook_timeout, interval=interval)
         self.runner.on_deliveries = self.webhooks.wake
+        self.request_logs = RequestLogs(db)
+        self.dashboard = Dashboard(db, self.intents, self.refunds, self.endpoints, self.webhooks.wake)
         self._register_expanders()
 
     def _add_cards(self) -> None:
@@ -95,7 +100,7 @@ class Services:
 
 def api_table(services: Services, settings: Settings) -> list[tuple[str, str, object]]:
     """(path, method, endpoint) of every /v1 call."""
-    api = Api(services.db)
+    api = Api(services.db, request_log=services.request_logs.record)
     return (payment_intents.routes(api, services.intents, settings.public_url)
             + objects.routes(api, services.methods, services.charges, services.refund_objects, services.refunds)
             + test_helpers.routes(api, services.sweeper.sweep)
@@ -121,6 +126,7 @@ def build_routes(services: Services) -> list[Route]:
     routes += amazon_pay.routes(db, services.live, services.refunds, services.connectors, services.notifications,
                                 services.settings.public_url)
     routes += elements.routes()
+    routes += dashboard.routes(services)
     return routes
 
 
@@ -159,7 +165,8 @@ def create_app(settings: Settings | None = None) -> ApiRouter:
         gc.freeze()
         gc.set_threshold(20_000, 20, 20)
         workers = [asyncio.create_task(services.sweeper.run_forever()),
-                   asyncio.create_task(services.webhooks.run_forever())]
+                   asyncio.create_task(services.webhooks.run_forever()),
+                   asyncio.create_task(services.request_logs.run_forever())]
         try:
             yield
         finally:
@@ -168,6 +175,8 @@ def create_app(settings: Settings | None = None) -> ApiRouter:
             for task in workers:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            with contextlib.suppress(Exception):
+                await services.request_logs.flush()
             await services.webhooks.close()
             await services.connectors.aclose()
             await db.close()

@@ -28,6 +28,8 @@ accounts_app = typer.Typer(help="Manage accounts and their API keys.", no_args_i
 app.add_typer(accounts_app, name="accounts")
 events_app = typer.Typer(help="Events and their webhook deliveries.", no_args_is_help=True)
 app.add_typer(events_app, name="events")
+users_app = typer.Typer(help="Dashboard users (sign-in at /dashboard/login).", no_args_is_help=True)
+app.add_typer(users_app, name="users")
 
 DatabaseOption = typer.Option(None, "--database", envvar="KASSA_DATABASE_URL",
                               help=f"Database URL (sqlite:///path or postgresql://…). Default: {DEFAULT_DATABASE}")
@@ -247,11 +249,15 @@ def demo(
         processes["shop"] = subprocess.Popen([sys.executable, str(SHOP_APP), "--port", str(shop_port)], env=env,
                                              stdout=subprocess.DEVNULL)
         _wait_until_answering(processes, {"kassa": f"{kassa_url}/healthz", "shop": f"{shop_url}/healthz"})
+        demo_password = _demo_user(database)
         typer.echo(f"Demo shop:        {shop_url}   <- open this, then press Pay now\n"
                    f"kassa API:        {kassa_url}\n"
                    f"secret key:       {DEMO_SECRET_KEY}\n"
                    f"publishable key:  {DEMO_PUBLISHABLE_KEY}\n"
-                   "Press Ctrl-C to stop both.")
+                   f"Dashboard:        {kassa_url}/dashboard/login\n"
+                   f"  email:          {DEMO_USER_EMAIL}\n"
+                   f"  password:       {demo_password}\n"
+                   "Press Ctrl-C to stop both.", color=False)
         while all(process.poll() is None for process in processes.values()):
             time.sleep(0.3)
         name = next(name for name, process in processes.items() if process.poll() is not None)
@@ -345,6 +351,71 @@ def events_resend(
         typer.echo(f"{event_id}: no enabled endpoint wants this event; nothing queued.")
     for delivery in deliveries:
         typer.echo(f"{event_id}: queued as {delivery}")
+
+
+DEMO_USER_EMAIL = "demo@kassa.test"
+
+
+def _demo_user(database: str | None) -> str:
+    """The demo's Dashboard admin, with a new random password each run (printed, never stored)."""
+    import secrets
+
+    from .services import users
+
+    password = secrets.token_urlsafe(12)
+    with_database(database, lambda db: users.create_user(db, email=DEMO_USER_EMAIL, password=password,
+                                                          role="admin", replace_password=True))
+    return password
+
+
+@users_app.command("create")
+def users_create(
+    email: str = typer.Option(..., "--email", help="The user's email (their sign-in name)."),
+    account: Optional[str] = typer.Option(None, "--account", help="The account (acct_…); the first one if not given."),
+    role: str = typer.Option("admin", "--role", help="admin (may change things) or viewer (sees, changes nothing)."),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input."),
+    database: Optional[str] = DatabaseOption,
+) -> None:
+    """Create a Dashboard user (password hashed with Argon2id)."""
+    from .services import users
+
+    if not password_stdin:
+        raise typer.BadParameter("pass the password on standard input with --password-stdin",
+                                 param_hint="--password-stdin")
+    password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        user = with_database(database, lambda db: users.create_user(db, email=email, password=password, role=role,
+                                                                     account_id=account))
+    except users.UserError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Created {user['role']} {user['email']} ({user['id']}) for {user['account_id']}.")
+
+
+@users_app.command("list")
+def users_list(
+    account: Optional[str] = typer.Option(None, "--account", help="Only this account's users."),
+    database: Optional[str] = DatabaseOption,
+) -> None:
+    """List Dashboard users."""
+    from .services import users
+
+    for user in with_database(database, lambda db: users.list_users(db, account)):
+        typer.echo(f"{user['email']:40} {user['role']:7} {user['account_id']}  {user['id']}")
+
+
+@users_app.command("delete")
+def users_delete(
+    email: str = typer.Argument(..., help="The user's email."),
+    database: Optional[str] = DatabaseOption,
+) -> None:
+    """Delete a Dashboard user and end their sessions."""
+    from .services import users
+
+    if not with_database(database, lambda db: users.delete_user(db, email)):
+        typer.echo(f"error: no user {email}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Deleted {email.strip().lower()}.")
 
 
 @app.command()

@@ -93,10 +93,12 @@ def error_response(error: KassaError, request_id: str) -> Response:
 class Api:
     """What every endpoint shares: the database, the key cache, keys in flight."""
 
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, request_log: Callable[[Request, Response, float], None] | None = None):
         self.db = db
         self.keys: dict[bytes, auth.KeyRecord] = {}
         self.in_flight = idempotency.InFlight()
+        # Told of every answered request (Developers → Logs in the Dashboard); must return at once.
+        self.request_log = request_log
 
     async def authenticate(self, header: str | None) -> auth.KeyRecord:
         key = auth.key_from_header(header)
@@ -136,6 +138,7 @@ class Api:
             caller = None
             try:
                 record = await self.authenticate(request.headers.get("authorization"))
+                request.scope["kassa.owner"] = (record.account_id, record.livemode)
                 if record.kind == "publishable" and not publishable:
                     raise auth.publishable_not_allowed()
                 if any("\x00" in value for value in request.path_params.values()):  # ids: as for parameters
@@ -217,7 +220,17 @@ class Api:
                 if scope is not None:
                     self.in_flight.release(scope)
 
-        return run
+        if self.request_log is None:
+            return run
+        request_log = self.request_log
+
+        async def logged(request: Request) -> Response:
+            started = time.time()
+            response = await run(request)
+            request_log(request, response, started)
+            return response
+
+        return logged
 
     async def _attach_intent(self, error: KassaError, caller: Caller) -> None:
         """As Stripe does, an error about a PaymentIntent carries the intent itself (the view the
