@@ -451,6 +451,10 @@
         Object.assign(group, deferredOptions(options, 'stripe.elements()'));
       }
       const all = () => [group.payment, ...group.others, group.expressRecord].filter(Boolean);
+      /** With an Address Element in billing mode, the Payment Element asks no country or postal code. */
+      const tellBillingAddress = () => {
+        if (group.payment) group.payment.send({type: 'billingAddress', present: hasBillingAddress(group)});
+      };
 
       const handle = {
         create(type, elementOptions = {}) {
@@ -480,8 +484,12 @@
           if (group.others.some((other) => other.type === type && other.mode === mode)) {
             throw new IntegrationError(`elements.create: this group already has a ${type}${mode ? ` (${mode})` : ''} Element.`);
           }
-          const record = fieldsElement(group, type, elementOptions, () => { group.others = group.others.filter((o) => o !== record); });
+          const record = fieldsElement(group, type, elementOptions, () => {
+            group.others = group.others.filter((o) => o !== record);
+            tellBillingAddress();
+          });
           group.others.push(record);
+          tellBillingAddress();
           return record.element;
         },
         getElement(type, elementOptions = {}) {
@@ -546,6 +554,10 @@
       };
       groups.set(handle, group);
       return handle;
+    }
+
+    function hasBillingAddress(group) {
+      return group.others.some((other) => other.type === 'address' && other.mode === 'billing');
     }
 
     /** The frame's view of an intent in mode Elements: the methods it offers. */
@@ -689,6 +701,7 @@
       const frame = frameElement(group, {type: 'payment', slug: 'payment', settings: () => ({
         layout: options.layout || 'tabs',
         order: Array.isArray(options.paymentMethodOrder) ? options.paymentMethodOrder : undefined,
+        billingAddress: hasBillingAddress(group),
       })});
       frame.onForget(forget);
       frame.element.update = (changes = {}) => {
@@ -870,7 +883,7 @@
   /** The options of Elements made without an intent (mode), checked as Stripe.js checks them. */
   function deferredOptions(options, method) {
     const camelled = {};
-    for (const [key, value] of Object.entries(options)) camelled[camel(key)] = value;
+    for (const [key, value] of Object.entries(options)) if (value !== null) camelled[camel(key)] = value;
     const {mode, amount, currency, paymentMethodTypes, captureMethod, setupFutureUsage} = camelled;
     if (!['payment', 'setup', 'subscription'].includes(mode)) {
       throw new IntegrationError(`${method}: mode must be one of payment, setup or subscription; you passed: ${String(mode)}.`);

@@ -137,6 +137,7 @@
   const touched = {number: false, expiry: false, cvc: false, postal: false};
   const serverErrors = {}; // field → a message from the API (e.g. incorrect_number), until edited
   const order = parse(settings.get('order'), null);
+  let billingElsewhere = parse(settings.get('billingAddress'), false) === true;
   let deferred = parse(settings.get('intent'), null); // in mode Elements: {payment_method_types, status}
   let state = 'loading'; // loading | open | closed (paid or canceled) | broken
   let closedMessage = '';
@@ -264,7 +265,15 @@
   // ---- the card fields --------------------------------------------------------------------------
 
   function postalKind() {
-    return POSTAL[country.value] || null;
+    return billingElsewhere ? null : POSTAL[country.value] || null;
+  }
+
+  /** An Address Element (billing) on the page collects the billing address: no country or postal
+   * code here then, as in Stripe's Payment Element. */
+  function showBillingFields() {
+    country.closest('.row').hidden = billingElsewhere;
+    showPostal();
+    showFieldErrors();
   }
 
   /** Each field's value and, when it is not valid, Stripe.js's code; `definite` errors show at
@@ -530,6 +539,7 @@
     else if (message.type === 'appearance') applyAppearance(message.appearance);
     else if (message.type === 'layout') applyLayout(message.layout);
     else if (message.type === 'refresh') load();
+    else if (message.type === 'billingAddress') { billingElsewhere = message.present === true; showBillingFields(); emitChange(); }
     else if (message.type === 'intent' && !clientSecret && message.intent) { deferred = message.intent; render(deferred); }
     else if (message.type === 'focus') (form.querySelector('input:checked') || form.querySelector('input'))?.focus();
     else if (message.type === 'blur') document.activeElement?.blur();
@@ -578,6 +588,7 @@
   applyAppearance(parse(settings.get('appearance'), {}));
   applyLayout(parse(settings.get('layout'), 'tabs'));
   fillCountries();
+  showBillingFields();
   showBrand(UNKNOWN);
   load();
 })();
