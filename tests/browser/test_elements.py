@@ -286,3 +286,85 @@ def test_deferred_options_are_checked(page, samples):
                                            catch (error) { return error.name; } });
     }""")
     assert errors == ["IntegrationError"] * 4
+
+
+def open_express(page, samples):
+    page.goto(samples.url + "/express")
+    page.wait_for_function("() => window.sample.events.some((event) => event.type === 'ready')")
+    return frame_of(page, "#express-checkout-element")
+
+
+def test_express_checkout_amazon_pay_approve(page, demo, samples, expect):
+    frame = open_express(page, samples)
+    assert page.evaluate("sample.events[0]") == {"type": "ready", "availablePaymentMethods": {
+        "amazonPay": True, "applePay": False, "googlePay": False, "link": False, "paypal": False, "klarna": False}}
+    button = frame.get_by_role("button", name="Pay with Amazon Pay")
+    expect(button).to_have_css("height", "48px")
+    # Only Amazon Pay: kassa has no card wallet.
+    assert frame.locator("button").count() == 1
+    button.click()
+    intent_id = decide(page, demo, samples, "Authorize test payment")
+    expect(page.locator("#status")).to_have_text("Payment succeeded")
+
+    client = demo.client()
+    intent = client.v1.payment_intents.retrieve(intent_id)
+    assert (intent.status, intent.amount) == ("succeeded", 1099)
+    assert intent.receipt_email == "buyer@example.com"
+    assert (intent.shipping.name, intent.shipping.address.city, intent.shipping.address.country) == (
+        "Mary Jackson", "Paris", "FR")
+    method = client.v1.payment_methods.retrieve(intent.payment_method)
+    assert method.type == "amazon_pay"
+    assert (method.billing_details.name, method.billing_details.email) == ("Mary Jackson", "buyer@example.com")
+
+
+def test_express_checkout_decline_and_events(page, demo, samples, expect):
+    frame = open_express(page, samples)
+    # The click handler rejects: 'cancel', no confirm, the button is usable again.
+    page.evaluate("window.rejectClick = true")
+    frame.get_by_role("button", name="Pay with Amazon Pay").click()
+    page.wait_for_function("() => window.sample.events.some((event) => event.type === 'cancel')")
+    assert [event["type"] for event in page.evaluate("sample.events")] == ["ready", "click", "cancel"]
+    expect(frame.get_by_role("button", name="Pay with Amazon Pay")).to_be_enabled()
+
+    page.evaluate("window.rejectClick = false")
+    frame.get_by_role("button", name="Pay with Amazon Pay").click()
+    intent_id = decide(page, demo, samples, "Fail test payment")
+    expect(page.locator("#status")).to_have_text("Payment failed, please try again")
+    intent = demo.client().v1.payment_intents.retrieve(intent_id)
+    assert intent.status == "requires_payment_method"
+    assert intent.last_payment_error is not None
+
+
+def test_express_checkout_confirms_only_the_amount_shown(page, demo, samples, expect):
+    frame = open_express(page, samples)
+    page.evaluate("window.serverQuantity = 2")  # the server would charge twice what the buyer saw
+    frame.get_by_role("button", name="Pay with Amazon Pay").click()
+    page.wait_for_function("() => window.lastError")
+    error = page.evaluate("window.lastError")
+    assert (error["type"], error["param"]) == ("invalid_request_error", "amount")
+    assert demo.client().v1.payment_intents.retrieve(error["payment_intent"]["id"]).status == "requires_payment_method"
+    assert [event["type"] for event in page.evaluate("sample.events")] == ["ready", "click", "confirm"]
+    # paymentFailed: the button says so and can be pressed again.
+    expect(frame.locator("#message")).not_to_be_empty()
+    expect(frame.get_by_role("button", name="Pay with Amazon Pay")).to_be_enabled()
+
+
+def test_demo_shop_express_checkout_button_above_the_payment_element(page, demo, expect):
+    page.goto(demo.shop_url + "/")
+    page.wait_for_selector("#submit:enabled")
+    express = frame_of(page, "#express-checkout-element")
+    button = express.get_by_role("button", name="Pay with Amazon Pay")
+    expect(button).to_be_visible()
+    express_box = page.locator("#express-checkout-element iframe").bounding_box()
+    payment_box = page.locator("#payment-element iframe").bounding_box()
+    assert express_box["y"] + express_box["height"] <= payment_box["y"]
+    secret = page.get_attribute("#payment-form", "data-client-secret")
+    button.click()
+    page.wait_for_url(demo.kassa_url + "/amazon_pay/test/**")
+    page.get_by_role("button", name="Authorize test payment").click()
+    page.wait_for_url(demo.shop_url + "/complete?**")
+    expect(page.locator("#status-heading")).to_have_text("Payment succeeded")
+    intent = demo.client().v1.payment_intents.retrieve(returned_intent(page))
+    assert secret.startswith(intent.id + "_secret_")
+    assert intent.status == "succeeded"
+    assert demo.client().v1.payment_methods.retrieve(intent.payment_method).type == "amazon_pay"

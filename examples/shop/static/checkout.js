@@ -12,6 +12,21 @@ const paymentElement = elements.create('payment', {layout: 'tabs'});
 paymentElement.on('ready', () => { button.disabled = false; });
 paymentElement.mount('#payment-element');
 
+// The Express Checkout Element above it: an Amazon Pay button (Stripe's guide, with the intent
+// already made). Its 'confirm' confirms the same intent with Amazon Pay.
+const expressCheckoutElement = elements.create('expressCheckout');
+expressCheckoutElement.on('ready', ({availablePaymentMethods}) => {
+  document.getElementById('express-checkout-element').hidden = !availablePaymentMethods;
+});
+expressCheckoutElement.on('confirm', async (event) => {
+  const {error} = await stripe.confirmPayment({elements, confirmParams: {return_url: returnUrl}});
+  if (error) {
+    event.paymentFailed({reason: 'fail'});
+    message.textContent = error.message;
+  }
+});
+expressCheckoutElement.mount('#express-checkout-element');
+
 form.addEventListener('submit', async (event) => {
   event.preventDefault();
   button.disabled = true;
