@@ -58,6 +58,11 @@ def _connect(path: str, synchronous: str) -> sqlite3.Connection:
     return connection
 
 
+# The write-ahead log is emptied once it passes this size (see SqliteDatabase._checkpoint).
+WAL_LIMIT_BYTES = 32 * 1024 * 1024
+CHECKPOINT_EVERY = 50  # commits (each a group of units) between two checkpoints
+
+
 class SqliteDatabase:
     """One writer connection (grouped commits) and one reader connection, both on the loop."""
 
@@ -75,6 +80,7 @@ class SqliteDatabase:
         self._reader = _connect(path, synchronous)
         self._reading = False
         self._checkpointer = _connect(path, synchronous)
+        self._frame_bytes = self._checkpointer.execute("PRAGMA page_size").fetchone()[0] + 24  # + frame header
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kassa-sqlite-commit")
         self._checkpoint_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kassa-sqlite-checkpoint")
         self._writes = Batches(self._flush)
@@ -113,7 +119,7 @@ class SqliteDatabase:
                 outcomes.append((future, *await self._run_unit(tx, unit)))
             await loop.run_in_executor(self._thread, connection.execute, "COMMIT")
             self._commits_since_checkpoint += 1
-            if self._commits_since_checkpoint >= 200 and not self._checkpointing:
+            if self._commits_since_checkpoint >= CHECKPOINT_EVERY and not self._checkpointing:
                 self._checkpoint(loop)
         except BaseException as error:  # the batch did not commit: nobody is acknowledged
             if connection.in_transaction:
@@ -162,13 +168,19 @@ class SqliteDatabase:
 
     def _checkpoint(self, loop: asyncio.AbstractEventLoop) -> None:
         """Copy the WAL back into the database on another thread and connection. PASSIVE never
-        blocks writers; the WAL is reused from the start once readers have moved on."""
+        blocks writers, but under a steady load some reader always holds a recent snapshot, so the
+        WAL is never found wholly copied when a writer starts and SQLite never reuses it from the
+        start: it grows without end. So once it passes WAL_LIMIT_BYTES, a TRUNCATE checkpoint
+        copies what PASSIVE left (little), waits for the readers of that moment (a loop turn), and
+        empties the file; commits meanwhile wait on the commit thread, never on the loop."""
         self._checkpointing = True
         self._commits_since_checkpoint = 0
 
         def run() -> None:
             try:
-                self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                _, wal_frames, _ = self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                if wal_frames * self._frame_bytes > WAL_LIMIT_BYTES:
+                    self._checkpointer.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
             finally:
                 self._checkpointing = False
 
