@@ -5,6 +5,11 @@
  *   elements.create('payment', {layout: 'tabs'}).mount('#payment-element');
  *   const {error} = await stripe.confirmPayment({elements, confirmParams: {return_url}});
  *
+ * Also the Link Authentication, Address and Express Checkout (Amazon Pay) Elements, and Elements
+ * made before the intent: stripe.elements({mode: 'payment', amount, currency}), elements.submit(),
+ * then confirmPayment({elements, clientSecret}). Each Element is an iframe served by kassa; the
+ * page and the frames exchange messages checked by source, origin, tag and id on both sides.
+ *
  * It calls kassa's API with the publishable key and a PaymentIntent's client secret only. The API
  * is at the address this script was loaded from, unless Kassa(pk, {apiBase}) says otherwise.
  */
