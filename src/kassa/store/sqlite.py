@@ -61,6 +61,7 @@ def _connect(path: str, synchronous: str) -> sqlite3.Connection:
 # The write-ahead log is emptied once it passes this size (see SqliteDatabase._checkpoint).
 WAL_LIMIT_BYTES = 32 * 1024 * 1024
 CHECKPOINT_EVERY = 50  # commits (each a group of units) between two checkpoints
+CHECKPOINT_PATIENCE_MS = 1000
 
 
 class SqliteDatabase:
@@ -81,6 +82,9 @@ class SqliteDatabase:
         self._reading = False
         self._checkpointer = _connect(path, synchronous)
         self._frame_bytes = self._checkpointer.execute("PRAGMA page_size").fetchone()[0] + 24  # + frame header
+        # A TRUNCATE checkpoint that cannot finish soon gives up (and is tried again later) rather
+        # than keep commits waiting.
+        self._checkpointer.execute(f"PRAGMA busy_timeout={CHECKPOINT_PATIENCE_MS}")
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kassa-sqlite-commit")
         self._checkpoint_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kassa-sqlite-checkpoint")
         self._writes = Batches(self._flush)
