@@ -313,3 +313,16 @@ def test_unknown_page_token(server):
     assert page.status_code == 404
     response = httpx.post(server.url + "/amazon_pay/test/tok_doesnotexist", data={"decision": "authorize"})
     assert response.status_code == 404
+
+
+def test_changing_the_amount_voids_the_page_the_buyer_is_on(client):
+    intent = new_confirmed(client)
+    updated = client.v1.payment_intents.update(intent.id, params={"amount": 2000})
+    assert (updated.status, updated.next_action, updated.amount) == ("requires_confirmation", None, 2000)
+    page = httpx.get(page_url(intent))
+    assert "no longer valid" in page.text and "Authorize test payment" not in page.text
+    assert outcome(press(page_url(intent), "authorize"))["redirect_status"] == "failed"
+    assert client.v1.charges.list(params={"payment_intent": intent.id}).data == []
+    again = confirm(client, intent.id)  # the new amount is what the buyer approves
+    assert outcome(press(page_url(again), "authorize"))["redirect_status"] == "succeeded"
+    assert client.v1.payment_intents.retrieve(intent.id).amount_received == 2000

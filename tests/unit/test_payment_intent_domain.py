@@ -436,3 +436,16 @@ def test_automatic_methods_follow_the_currency_and_mode():
     automatic = new_intent()
     updated, _ = update(automatic, {"currency": "eur"})
     assert updated.payment_method_types == ("card",)
+
+
+def test_changing_the_amount_or_currency_ends_the_attempt_the_buyer_is_on():
+    intent = pi.PaymentIntent(id="pi_1", livemode=False, amount=1099, currency="usd", created=1, client_secret="s",
+                              status=pi.REQUIRES_ACTION, payment_method="pm_1", attempt="atmpt_1", deadline=700,
+                              next_action={"type": "redirect_to_url"})
+    for changes in ({"amount": 2500}, {"currency": "eur"}):
+        updated, events = pi.update(intent, pi.UpdateIntent(changes=changes), now=100, country="DE")
+        assert (updated.status, updated.attempt, updated.next_action, updated.deadline) == (
+            pi.REQUIRES_CONFIRMATION, None, None, None)
+        assert updated.payment_method == "pm_1" and events == []
+    same, _ = pi.update(intent, pi.UpdateIntent(changes={"amount": 1099, "description": "same terms"}), now=100)
+    assert (same.status, same.attempt) == (pi.REQUIRES_ACTION, "atmpt_1")
