@@ -368,3 +368,40 @@ def test_demo_shop_express_checkout_button_above_the_payment_element(page, demo,
     assert secret.startswith(intent.id + "_secret_")
     assert intent.status == "succeeded"
     assert demo.client().v1.payment_methods.retrieve(intent.payment_method).type == "amazon_pay"
+
+
+def test_new_frames_headers_and_origin_checks(page, demo, samples, expect):
+    import httpx
+
+    for name in ("link-authentication", "address", "express-checkout"):
+        frame = httpx.get(f"{demo.kassa_url}/v3/elements/{name}")
+        policy = frame.headers["content-security-policy"]
+        assert frame.status_code == 200
+        assert "script-src 'self'" in policy and "default-src 'none'" in policy and "unsafe-inline" not in policy
+        assert "<script>" not in frame.text  # no inline script: only kassa's files
+    open_vanilla(page, samples)
+    # A message with the right tag and id but not from the frame changes nothing on the page.
+    page.evaluate("""() => { const frame = document.querySelector('#address-element iframe');
+        const id = frame.name.replace('kassa-address-', '');
+        window.lastAddressChange = null;
+        window.postMessage({tag: 'kassa:address-element', id, type: 'change',
+                            event: {complete: true, value: {name: 'forged'}}}, '*'); }""")
+    page.wait_for_timeout(200)
+    assert page.evaluate("window.lastAddressChange") is None
+    # A frame told that its parent is another origin neither reports to nor obeys this page.
+    page.evaluate("""([base, key]) => {
+        window.got = [];
+        addEventListener('message', (event) => window.got.push(event.data));
+        const settings = new URLSearchParams({key, origin: 'http://127.0.0.1:9', id: 'x',
+                                              options: JSON.stringify({mode: 'shipping'})});
+        const frame = document.createElement('iframe');
+        frame.id = 'lone';
+        frame.src = `${base}/v3/elements/address#${settings}`;
+        document.body.append(frame);
+    }""", [demo.kassa_url, demo.publishable_key])
+    lone = page.wait_for_selector("#lone").content_frame()
+    expect(lone.get_by_label("Full name")).to_be_visible()
+    page.evaluate("""() => document.querySelector('#lone').contentWindow.postMessage(
+        {tag: 'kassa:address-element', id: 'x', type: 'value', requestId: 1}, '*')""")
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.got") == []
