@@ -66,9 +66,10 @@ class Services:
         interval = float(os.environ.get("KASSA_SWEEP_INTERVAL", "1.0"))
         self.sweeper = Sweeper(db, self.intents, self.refunds, self.live, interval=interval)
         self.events = Events(db)
-        self.endpoints = WebhookEndpoints(self.runner)
+        self.endpoints = WebhookEndpoints(self.runner, allow_private=settings.webhook_allow_private)
         self.webhooks = WebhookWorker(db, retry_base_seconds=settings.webhook_retry_base,
-                                      timeout=settings.webhook_timeout, interval=interval)
+                                      timeout=settings.webhook_timeout, interval=interval,
+                                      allow_private=settings.webhook_allow_private)
         self.runner.on_deliveries = self.webhooks.wake
         self.request_logs = RequestLogs(db)
         self.dashboard = Dashboard(db, self.intents, self.refunds, self.endpoints, self.webhooks.wake)
@@ -100,7 +101,8 @@ class Services:
 
 def api_table(services: Services, settings: Settings) -> list[tuple[str, str, object]]:
     """(path, method, endpoint) of every /v1 call."""
-    api = Api(services.db, request_log=services.request_logs.record)
+    logging_on = os.environ.get("KASSA_API_REQUEST_LOG", "on").lower() != "off"  # Developers → Logs
+    api = Api(services.db, request_log=services.request_logs.record if logging_on else None)
     return (payment_intents.routes(api, services.intents, settings.public_url)
             + objects.routes(api, services.methods, services.charges, services.refund_objects, services.refunds)
             + test_helpers.routes(api, services.sweeper.sweep)

@@ -15,6 +15,9 @@ from ..store.database import Database, Tx
 log = logging.getLogger("kassa.request_logs")
 
 MAX_PENDING = 10_000  # beyond this (the database too slow), lines are dropped, never requests slowed
+# Successful requests kept per flush (a second) and process; beyond, under a flood, they are only
+# counted, so that the log costs a busy server next to nothing. Errors are always kept.
+KEEP_SUCCESSES_PER_FLUSH = 200
 KEEP_SECONDS = 7 * 24 * 3600
 
 
@@ -24,21 +27,30 @@ class RequestLogs:
         self.interval = interval
         self.pending: list[tuple] = []
         self.dropped = 0
+        self.successes = 0  # kept since the last flush
+        self.not_kept = 0  # successes over the budget, since the server started
 
     def record(self, request, response, started: float) -> None:
         """Note one answered API request (called by wire.api for each; does no I/O)."""
         owner = request.scope.get("kassa.owner")
         if owner is None:  # not authenticated: no account to show it to
             return
+        status = response.status_code
+        if status < 400:
+            if self.successes >= KEEP_SUCCESSES_PER_FLUSH:
+                self.not_kept += 1
+                return
+            self.successes += 1
         if len(self.pending) >= MAX_PENDING:
             self.dropped += 1
             return
         self.pending.append((owner, started, time.time(), request.method, request.scope["path"],
-                             response.status_code, response, request.headers.get("idempotency-key")))
+                             status, response, request.scope))
 
     @staticmethod
     def _row(entry: tuple) -> dict:
-        (account_id, livemode), started, ended, method, path, status, response, key = entry
+        (account_id, livemode), started, ended, method, path, status, response, scope = entry
+        key = next((value.decode("latin-1") for name, value in scope["headers"] if name == b"idempotency-key"), None)
         request_id = next((value.decode() for name, value in response.raw_headers if name == b"request-id"), "")
         error_type = None
         if status >= 400:
@@ -53,6 +65,7 @@ class RequestLogs:
 
     async def flush(self) -> int:
         taken, self.pending = self.pending, []
+        self.successes = 0
         if not taken:
             return 0
         rows = [self._row(entry) for entry in taken]
