@@ -18,6 +18,7 @@ class Settings:
     public_url: str | None
     webhook_retry_base: float = 60.0  # seconds before the first retry; doubles each time
     webhook_timeout: float = 10.0
+    webhook_allow_private: bool = False  # live webhooks to loopback, private or link-local addresses
     amazon_pay_api_base: str | None = None  # instead of Amazon's regional host (a proxy, a local double)
     amazon_pay_checkout_js_url: str | None = None  # instead of Amazon's regional checkout.js (tests only)
     sns_certificate_dir: str | None = None  # SNS signing certificates kept on disk instead of fetched
@@ -34,6 +35,7 @@ class Settings:
             public_url=os.environ.get("KASSA_PUBLIC_URL") or None,
             webhook_retry_base=float(os.environ.get("KASSA_WEBHOOK_RETRY_BASE", "60")),
             webhook_timeout=float(os.environ.get("KASSA_WEBHOOK_TIMEOUT", "10")),
+            webhook_allow_private=os.environ.get("KASSA_WEBHOOK_ALLOW_PRIVATE", "") in ("1", "true", "yes"),
             amazon_pay_api_base=os.environ.get("KASSA_AMAZON_PAY_API_BASE") or None,
             amazon_pay_checkout_js_url=os.environ.get("KASSA_AMAZON_PAY_CHECKOUT_JS_URL") or None,
             sns_certificate_dir=os.environ.get("KASSA_AMAZON_PAY_SNS_CERTIFICATES") or None,

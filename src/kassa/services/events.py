@@ -12,6 +12,7 @@ from ..domain.ids import new_id, random_base62
 from ..domain.metadata import apply_metadata
 from ..store import repo
 from ..store.database import Database, Tx
+from . import webhook_targets
 from .context import Caller
 from .unit import Runner
 
@@ -107,12 +108,14 @@ async def resend_in(tx: Tx, event_id: str, endpoint_id: str | None = None) -> li
 class WebhookEndpoints:
     """Changes go through the runner, so that their answers are kept for Idempotency-Key replays."""
 
-    def __init__(self, runner: Runner):
+    def __init__(self, runner: Runner, *, allow_private: bool = False):
         self.runner = runner
         self.db = runner.db
+        self.allow_private = allow_private  # live endpoints on private addresses (KASSA_WEBHOOK_ALLOW_PRIVATE)
 
     async def create(self, caller: Caller, *, url: str, enabled_events: list[str], description: str | None,
                      metadata: dict | None, api_version: str | None) -> dict:
+        await webhook_targets.check(url, livemode=caller.livemode, allow_private=self.allow_private)
         secret = "whsec_" + random_base62(32)
 
         async def change(tx: Tx, now: int):
@@ -138,6 +141,8 @@ class WebhookEndpoints:
         return found
 
     async def update(self, caller: Caller, endpoint_id: str, changes: dict, metadata: dict | None) -> dict:
+        if "url" in changes:
+            await webhook_targets.check(changes["url"], livemode=caller.livemode, allow_private=self.allow_private)
         async def change(tx: Tx, now: int):
             endpoint = await repo.get_endpoint(tx, caller.account_id, caller.livemode, endpoint_id, lock=True)
             if endpoint is None:

@@ -452,7 +452,7 @@ async def claim_deliveries(tx: Tx, endpoint_id: str, now: float, lease_seconds: 
         "UPDATE webhook_deliveries SET lease_until = :lease, attempts = attempts + 1 WHERE id IN ("
         "SELECT id FROM webhook_deliveries WHERE endpoint_id = :e AND status = 'pending' "
         "AND next_attempt_at <= :now AND (lease_until IS NULL OR lease_until < :now) "
-        f"ORDER BY next_attempt_at LIMIT :n{skip}) RETURNING id, event_id, endpoint_id, attempts, created",
+        f"ORDER BY next_attempt_at LIMIT :n{skip}) RETURNING id, event_id, endpoint_id, livemode, attempts, created",
         {"e": endpoint_id, "now": now, "lease": now + lease_seconds, "n": limit})
 
 

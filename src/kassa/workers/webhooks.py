@@ -3,8 +3,10 @@
 Deliveries are claimed one endpoint at a time, up to a share of slots each, with a lease (on
 PostgreSQL with FOR UPDATE SKIP LOCKED, so that several processes share the work without overlap);
 each is POSTed on its own and its attempt recorded. An endpoint's backlog, or a slow or dead
-endpoint, costs only its own share: claims never walk another endpoint's queue. A process that dies mid-delivery leaves its lease to expire; the delivery is
-claimed again and sent again. Receivers must expect a duplicate, as with Stripe.
+endpoint, costs only its own share: claims never walk another endpoint's queue. A process that dies
+mid-delivery leaves its lease to expire; the delivery is claimed again and sent again. Receivers
+must expect a duplicate, as with Stripe. Live deliveries go to public addresses only (checked on
+the address connected to); redirects are not followed; an answer is read up to 64 KiB.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ import time
 from urllib.parse import urlsplit
 
 import aiohttp
+import aiohttp.abc
 
-from ..domain import webhooks
+from ..domain import webhook_targets, webhooks
 from ..store import repo
 from ..store.database import Database
 
@@ -30,6 +33,33 @@ _NAME_ERRORS = ("Name or service not known", "Temporary failure in name resoluti
                 "No address associated with hostname")
 
 
+MAX_ANSWER_BYTES = 64 * 1024  # of a receiver's answer read, at most
+MAX_ERROR_CHARS = 200  # of an attempt's error kept
+
+
+class AddressRefused(OSError):
+    """A live webhook's host resolved to a non-public address."""
+
+
+class PublicOnlyResolver(aiohttp.abc.AbstractResolver):
+    """Resolves as aiohttp does, and refuses a name any of whose addresses is not public."""
+
+    def __init__(self) -> None:
+        self._resolver = aiohttp.DefaultResolver()
+
+    async def resolve(self, host: str, port: int = 0, family: int = 0) -> list:
+        found = await self._resolver.resolve(host, port, family)
+        for info in found:
+            why = webhook_targets.refusal(info["host"])
+            if why:
+                raise AddressRefused(f"{host} resolves to {info['host']}, {why}; live webhooks go to public "
+                                     "addresses only")
+        return found
+
+    async def close(self) -> None:
+        await self._resolver.close()
+
+
 def _is_name_error(problem: Exception) -> bool:
     text = f"{problem} {problem.__cause__ or ''} {getattr(problem, 'os_error', '')}"
     return any(marker in text for marker in _NAME_ERRORS)
@@ -38,8 +68,9 @@ def _is_name_error(problem: Exception) -> bool:
 class WebhookWorker:
     def __init__(self, db: Database, *, retry_base_seconds: float = 60.0, lease_seconds: float | None = None,
                  concurrency: int = 512, per_endpoint: int = 64, interval: float = 1.0,
-                 timeout: float = webhooks.TIMEOUT_SECONDS):
+                 timeout: float = webhooks.TIMEOUT_SECONDS, allow_private: bool = False):
         self.db = db
+        self.allow_private = allow_private  # live deliveries to non-public addresses (KASSA_WEBHOOK_ALLOW_PRIVATE)
         self.retry_base_seconds = retry_base_seconds
         # A claim outlives the longest attempt by a margin; then another worker may take it over.
         self.lease_seconds = lease_seconds if lease_seconds is not None else timeout + 5
@@ -62,22 +93,25 @@ class WebhookWorker:
         # a resolver thread each time (name lookups share a few threads with the whole process).
         self._unresolvable: dict[str, float] = {}
         self._wake = asyncio.Event()
-        self._client: aiohttp.ClientSession | None = None
+        self._clients: dict[bool, aiohttp.ClientSession] = {}  # by "public addresses only"
 
     def wake(self, endpoint_ids=()) -> None:
         for endpoint_id in endpoint_ids:
             self._due[endpoint_id] = 0.0
         self._wake.set()
 
-    def client(self) -> aiohttp.ClientSession:
+    def client(self, public_only: bool = False) -> aiohttp.ClientSession:
         # aiohttp, not httpx, here: with hundreds of deliveries in flight its pool is an order of
-        # magnitude faster (measured in bench/webhook_bench.py).
-        if self._client is None:
-            self._client = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self.concurrency, ttl_dns_cache=10),
+        # magnitude faster (measured in bench/webhook_bench.py). Live deliveries go through a
+        # session whose resolver refuses non-public addresses: the address checked is the one
+        # connected to, so a name that resolves elsewhere later (DNS rebinding) gets nowhere.
+        if public_only not in self._clients:
+            resolver = PublicOnlyResolver() if public_only else None
+            self._clients[public_only] = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=self.concurrency, ttl_dns_cache=10, resolver=resolver),
                 timeout=aiohttp.ClientTimeout(total=self.timeout, connect=min(self.timeout, 5.0)),
                 headers={"User-Agent": "kassa-webhooks/1 (Stripe-compatible)"}, auto_decompress=False)
-        return self._client
+        return self._clients[public_only]
 
     async def claim(self, limit: int) -> list:
         """Claim up to `limit` due deliveries, endpoint by endpoint, each up to its free share."""
@@ -157,22 +191,31 @@ class WebhookWorker:
         else:
             url, secret = endpoint
             host = urlsplit(url).hostname or ""
-            if self._unresolvable.get(host, 0) > started:
+            public_only = bool(delivery["livemode"]) and not self.allow_private
+            address = webhook_targets.literal(host)
+            refused = webhook_targets.refusal(address) if public_only and address else None
+            if refused:
+                error = f"refused: {address} is {refused}; live webhooks go to public addresses only"
+            elif self._unresolvable.get(host, 0) > started:
                 error = f"ConnectError: the name {host} did not resolve (checked again after {DNS_RETRY_SECONDS} s)"
             else:
                 payload = event_row["data"].encode() if isinstance(event_row["data"], str) else event_row["data"]
                 headers = {"Content-Type": "application/json; charset=utf-8",
                            "Stripe-Signature": webhooks.signature_header(secret, payload, int(started))}
                 try:
-                    async with self.client().post(url, data=payload, headers=headers,
-                                                  allow_redirects=False) as response:
+                    async with self.client(public_only).post(url, data=payload, headers=headers,
+                                                             allow_redirects=False) as response:
                         code = response.status
-                        await response.read()
+                        await response.content.read(MAX_ANSWER_BYTES)  # a receiver's answer is not kept
                 except asyncio.TimeoutError:
                     error = f"timed out after {self.timeout:g} s"
                     self._reached(delivery["endpoint_id"], False)
                 except (aiohttp.ClientError, ValueError, OSError) as problem:
-                    error = f"{type(problem).__name__}: {problem}"[:500]
+                    cause = problem.os_error if isinstance(problem, aiohttp.ClientConnectorError) else None
+                    if isinstance(cause, AddressRefused):
+                        error = f"refused: {cause}"[:MAX_ERROR_CHARS]
+                    else:
+                        error = f"{type(problem).__name__}: {problem}"[:MAX_ERROR_CHARS]
                     if isinstance(problem, aiohttp.ClientConnectorError):
                         self._reached(delivery["endpoint_id"], False)
                         if _is_name_error(problem):
@@ -226,5 +269,6 @@ class WebhookWorker:
             self.wake()
 
     async def close(self) -> None:
-        if self._client is not None:
-            await self._client.close()
+        for session in self._clients.values():
+            await session.close()
+        self._clients.clear()
