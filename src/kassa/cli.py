@@ -18,7 +18,7 @@ import typer
 
 from .config import DEFAULT_DATABASE, Settings
 from .services import accounts as account_service
-from .store.database import open_database
+from .store.database import open_database, unsupported
 from .store.migrate import upgrade
 
 app = typer.Typer(help="kassa: a self-hosted, Stripe-compatible payments server built around Amazon Pay.",
@@ -40,11 +40,36 @@ def _set_env(name: str, value: str | None) -> None:
         os.environ[name] = value
 
 
+def _shown(url: str) -> str:
+    """A database URL as it may be printed: without its password."""
+    scheme, sep, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not at or ":" not in credentials:
+        return url
+    return f"{scheme}{sep}{credentials.split(':', 1)[0]}:***@{host}"
+
+
+def _migrate(url: str) -> None:
+    """Migrate, or stop with one line saying why the database cannot be used (never a traceback)."""
+    if unsupported(url):
+        typer.echo(f"kassa: {unsupported(url)}", err=True)
+        raise typer.Exit(1)
+    try:
+        upgrade(url)
+    except ModuleNotFoundError as error:
+        typer.echo(f"kassa: the database driver {error.name} is missing: pip install -e . installs it", err=True)
+        raise typer.Exit(1) from None
+    except Exception as error:  # noqa: BLE001 - every reason a database cannot be reached
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        typer.echo(f"kassa: cannot use the database {_shown(url)}: {reason}", err=True)
+        raise typer.Exit(1) from None
+
+
 def with_database(database: str | None, job):
     """Migrate the database, then run ``await job(db)`` on it and close it; returns the result."""
     _set_env("KASSA_DATABASE_URL", database)
     settings = Settings.from_env()
-    upgrade(settings.database_url)
+    _migrate(settings.database_url)
 
     async def run():
         db = open_database(settings.database_url, durable=settings.durable)
@@ -97,7 +122,11 @@ def serve(
                                                   help="Pin the default account's test publishable key."),
     workers: int = typer.Option(1, min=1, help="Worker processes."),
     proxy_headers: bool = typer.Option(False, "--proxy-headers",
-                                       help="Trust X-Forwarded-Proto/For from a proxy on 127.0.0.1."),
+                                       help="Trust X-Forwarded-Proto/For from the proxies of --forwarded-allow-ips."),
+    forwarded_allow_ips: str = typer.Option(
+        "127.0.0.1", "--forwarded-allow-ips", envvar="KASSA_FORWARDED_ALLOW_IPS",
+        help="Addresses (comma-separated, or *) of the proxies or load balancers whose X-Forwarded-* "
+             "headers are trusted with --proxy-headers."),
     log_level: str = typer.Option("warning", help="uvicorn log level."),
     tls_cert: Optional[Path] = typer.Option(None, "--tls-cert", envvar="KASSA_TLS_CERT",
                                             help="Serve HTTPS with this certificate (PEM; with --tls-key)."),
@@ -115,7 +144,7 @@ def serve(
     typer.echo(f"kassa listening on {scheme}://{host}:{port}")
     uvicorn.run("kassa.app:create_app", factory=True, host=host, port=port, workers=workers,
                 loop="uvloop", http=JoinedWritesProtocol, access_log=False, log_level=log_level,
-                server_header=False, proxy_headers=proxy_headers, **tls)
+                server_header=False, proxy_headers=proxy_headers, forwarded_allow_ips=forwarded_allow_ips, **tls)
 
 
 def _tls_options(cert: Path | None, key: Path | None) -> dict[str, str]:
@@ -246,9 +275,11 @@ def demo(
         processes["kassa"] = subprocess.Popen(
             [sys.executable, "-m", "kassa.cli", "serve", "--port", str(port), "--secret-key", DEMO_SECRET_KEY,
              "--publishable-key", DEMO_PUBLISHABLE_KEY], env=env, stdout=subprocess.DEVNULL)
+        _wait_until_answering(processes, {"kassa": f"{kassa_url}/healthz"})  # the shop's first buyer needs it
+        env["STRIPE_WEBHOOK_SECRET"] = _demo_webhook(kassa_url, shop_url)
         processes["shop"] = subprocess.Popen([sys.executable, str(SHOP_APP), "--port", str(shop_port)], env=env,
                                              stdout=subprocess.DEVNULL)
-        _wait_until_answering(processes, {"kassa": f"{kassa_url}/healthz", "shop": f"{shop_url}/healthz"})
+        _wait_until_answering(processes, {"shop": f"{shop_url}/healthz"})
         demo_password = _demo_user(database)
         typer.echo(f"Demo shop:        {shop_url}   <- open this, then press Pay now\n"
                    f"kassa API:        {kassa_url}\n"
@@ -354,6 +385,20 @@ def events_resend(
 
 
 DEMO_USER_EMAIL = "demo@kassa.test"
+
+
+def _demo_webhook(kassa_url: str, shop_url: str) -> str:
+    """The shop's webhook endpoint (its /webhook, every event), made anew each run; its secret."""
+    import stripe
+
+    client = stripe.StripeClient(DEMO_SECRET_KEY, base_addresses={"api": kassa_url}, max_network_retries=2)
+    url = f"{shop_url}/webhook"
+    for endpoint in client.v1.webhook_endpoints.list(params={"limit": 100}).data:
+        if endpoint.url == url:
+            client.v1.webhook_endpoints.delete(endpoint.id)
+    created = client.v1.webhook_endpoints.create(params={"url": url, "enabled_events": ["*"],
+                                                         "description": "The demo shop"})
+    return created.secret
 
 
 def _demo_user(database: str | None) -> str:

@@ -10,6 +10,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
+from .errors import StoreUnavailable, UniqueViolation
+
+__all__ = ["Database", "Row", "StoreUnavailable", "Tx", "UniqueViolation", "open_database"]
+
 T = TypeVar("T")
 Row = Mapping[str, Any]
 
@@ -38,15 +42,6 @@ class Database(Protocol):
     async def close(self) -> None: ...
 
 
-class UniqueViolation(Exception):
-    """A write broke a unique constraint (the same on every backend)."""
-
-
-class StoreUnavailable(Exception):
-    """The database cannot be reached for now (restarting, connection lost, locked too long).
-    Nothing was acknowledged; the request may be retried (with its Idempotency-Key)."""
-
-
 def open_database(url: str, *, pool_size: int | None = None, **options) -> Database:
     """The backend for a database URL: ``sqlite:///path`` or ``postgresql://…`` (with at most
     `pool_size` connections)."""
@@ -56,4 +51,11 @@ def open_database(url: str, *, pool_size: int | None = None, **options) -> Datab
     if url.startswith("sqlite:///"):
         from .sqlite import SqliteDatabase
         return SqliteDatabase(url.removeprefix("sqlite:///"), **options)
-    raise ValueError(f"unsupported database URL: {url.split('://')[0]}://… (use sqlite:/// or postgresql://)")
+    raise ValueError(unsupported(url))
+
+
+def unsupported(url: str) -> str | None:
+    """Why kassa cannot use a database URL of that kind, or None when it can."""
+    if url.startswith(("postgresql://", "postgres://", "sqlite:///")):
+        return None
+    return f"unsupported database URL: {url.split('://')[0]}://… (use sqlite:/// or postgresql://)"

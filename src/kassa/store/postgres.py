@@ -11,7 +11,7 @@ import re
 import asyncpg
 
 from .batches import Batches, Queued
-from .database import StoreUnavailable, UniqueViolation
+from .errors import StoreUnavailable, UniqueViolation
 from .pg_batch import Write, combine
 from .pg_pool import ConnectionPool, PoolTimeout
 

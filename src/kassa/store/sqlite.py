@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .batches import Batches
-from .database import StoreUnavailable, UniqueViolation
+from .errors import StoreUnavailable, UniqueViolation
 
 
 class _SqliteTx:
