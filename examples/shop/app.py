@@ -10,7 +10,8 @@ line is ``base_addresses={"api": kassa_url}``.
     python examples/shop/app.py --kassa-url http://127.0.0.1:4242 --port 4243 \\
         --secret-key sk_test_… --publishable-key pk_test_…
 
-(or KASSA_URL, SHOP_PORT, STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY, SHOP_PUBLIC_URL).
+(or KASSA_URL, SHOP_PORT, STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY, SHOP_PUBLIC_URL; with
+STRIPE_WEBHOOK_SECRET, /webhook takes kassa's signed events).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class Config:
     secret_key: str
     publishable_key: str
     public_url: str | None = None
+    webhook_secret: str | None = None
 
 
 def create_app(config: Config) -> Starlette:
@@ -85,10 +87,23 @@ def create_app(config: Config) -> Starlette:
     def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
+    async def webhook(request: Request) -> Response:
+        """Events from kassa, checked with the endpoint's signing secret, as Stripe's guide does."""
+        payload = await request.body()
+        if not config.webhook_secret:
+            return JSONResponse({"error": "no STRIPE_WEBHOOK_SECRET"}, 400)
+        try:
+            event = stripe.Webhook.construct_event(payload, request.headers.get("stripe-signature", ""),
+                                                   config.webhook_secret)
+        except (ValueError, stripe.SignatureVerificationError):
+            return JSONResponse({"error": "bad signature"}, 400)
+        return JSONResponse({"received": event.type})
+
     return Starlette(routes=[
         Route("/", checkout),
         Route("/complete", complete),
         Route("/healthz", healthz),
+        Route("/webhook", webhook, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ])
 
@@ -106,7 +121,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if not args.secret_key or not args.publishable_key:
         parser.error("the shop needs --secret-key and --publishable-key (or STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY)")
-    config = Config(args.kassa_url.rstrip("/"), args.secret_key, args.publishable_key, args.public_url)
+    config = Config(args.kassa_url.rstrip("/"), args.secret_key, args.publishable_key, args.public_url,
+                    env("STRIPE_WEBHOOK_SECRET"))
     uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="warning", access_log=False)
 
 

@@ -86,6 +86,16 @@ def test_find_by_email_then_refund_partly_and_fully(admin_page, demo, expect):
     charge = demo.client().v1.charges.retrieve(demo.client().v1.payment_intents.retrieve(intent.id).latest_charge)
     assert (charge.amount_refunded, charge.refunded) == (4200, True)
 
+    # The demo shop's endpoint (made by `kassa demo`) got charge.refunded, signed and accepted.
+    page.get_by_role("link", name="Webhooks").click()
+    page.get_by_role("link", name=demo.shop_url + "/webhook").click()
+    delivered = page.locator("table.deliveries tbody tr", has_text="charge.refunded").filter(has_text="200")
+    deadline = time.monotonic() + 15
+    while delivered.count() < 2 and time.monotonic() < deadline:
+        page.wait_for_timeout(300)
+        page.reload()
+    assert delivered.count() >= 2  # one per refund
+
 
 def test_capture_a_held_payment(admin_page, demo, expect):
     page = admin_page
