@@ -321,6 +321,51 @@ def accounts_create(
             typer.echo(f"  {name_.replace('_', ' '):18} {key}")
 
 
+@accounts_app.command("roll-key")
+def accounts_roll_key(
+    account_id: str = typer.Argument(..., help="The account (acct_…)."),
+    mode: str = typer.Option(..., "--mode", help="test or live."),
+    kind: str = typer.Option(..., "--kind", help="secret or publishable."),
+    expire_old_in: int = typer.Option(0, "--expire-old-in", min=0,
+                                      help="Seconds the old key keeps working (0: it stops now)."),
+    database: Optional[str] = DatabaseOption,
+) -> None:
+    """Issue a new key and print it (shown only now); the old one stops working at once or after
+    the grace period, in every running kassa process within seconds."""
+    if mode not in ("test", "live"):
+        raise typer.BadParameter("test or live", param_hint="--mode")
+    if kind not in ("secret", "publishable"):
+        raise typer.BadParameter("secret or publishable", param_hint="--kind")
+    try:
+        key = with_database(database, lambda db: account_service.roll_key(
+            db, account_id, livemode=mode == "live", kind=kind, expire_old_in=expire_old_in))
+    except KeyError:
+        typer.echo(f"kassa: no account {account_id}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(key)
+
+
+@accounts_app.command("keys")
+def accounts_keys(
+    account_id: str = typer.Argument(..., help="The account (acct_…)."),
+    database: Optional[str] = DatabaseOption,
+) -> None:
+    """List the account's keys: prefix and last four, created, expires, last used."""
+    try:
+        found = with_database(database, lambda db: account_service.list_keys(db, account_id))
+    except KeyError:
+        typer.echo(f"kassa: no account {account_id}", err=True)
+        raise typer.Exit(1) from None
+
+    def when(stamp) -> str:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(stamp)) if stamp else "-"
+
+    typer.echo(f"{'key':22} {'mode':5} {'kind':12} {'created (UTC)':20} {'expires (UTC)':20} last used (UTC)")
+    for row in found:
+        typer.echo(f"{row['redacted']:22} {'live' if row['livemode'] else 'test':5} {row['kind']:12} "
+                   f"{when(row['created']):20} {when(row['expires_at']):20} {when(row['last_used'])}")
+
+
 @accounts_app.command("configure-amazon-pay")
 def accounts_configure_amazon_pay(
     account_id: str = typer.Argument(..., help="The account (acct_…)."),

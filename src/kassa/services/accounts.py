@@ -76,3 +76,33 @@ async def default_account(db: Database, *, secret: str | None = None, publishabl
         return created.id, created
     await pin_test_keys(db, row["id"], secret, publishable)
     return row["id"], None
+
+
+async def roll_key(db: Database, account_id: str, *, livemode: bool, kind: str, expire_old_in: int = 0) -> str:
+    """A new key of that mode and kind (returned once, stored hashed); the account's earlier ones
+    stop working now, or after ``expire_old_in`` seconds. Running processes notice within
+    ``wire.api.KEY_CACHE_SECONDS``."""
+    if kind not in ("secret", "publishable"):
+        raise ValueError("kind must be secret or publishable")
+    key = keys.new_key("sk" if kind == "secret" else "pk", livemode)
+
+    async def unit(tx: Tx):
+        if await repo.get_account(tx, account_id) is None:
+            raise KeyError(account_id)
+        now = int(time.time())
+        await repo.expire_keys(tx, account_id, livemode, kind, now + max(0, expire_old_in))
+        await _add_key(tx, account_id, key, kind, livemode, now)
+
+    await db.write(unit)
+    return key
+
+
+async def list_keys(db: Database, account_id: str) -> list[dict]:
+    """The account's keys as they may be shown: prefix and last four, created, expires, last used."""
+
+    async def read(tx: Tx):
+        if await repo.get_account(tx, account_id) is None:
+            raise KeyError(account_id)
+        return [dict(row) for row in await repo.keys_of_account(tx, account_id)]
+
+    return await db.read(read)

@@ -44,8 +44,25 @@ async def delete_keys(tx: Tx, account_id: str, livemode: bool, kind: str) -> Non
 
 async def find_key(tx: Tx, key_hash: bytes):
     return await tx.one(
-        "SELECT k.key_hash, k.account_id, k.livemode, k.kind, a.country, a.name, a.amazon_pay_enabled "
-        "FROM api_keys k JOIN accounts a ON a.id = k.account_id WHERE k.key_hash = :h", {"h": key_hash})
+        "SELECT k.key_hash, k.account_id, k.livemode, k.kind, k.expires_at, k.last_used, a.country, a.name, "
+        "a.amazon_pay_enabled FROM api_keys k JOIN accounts a ON a.id = k.account_id WHERE k.key_hash = :h",
+        {"h": key_hash})
+
+
+async def keys_of_account(tx: Tx, account_id: str) -> list:
+    return await tx.all("SELECT livemode, kind, redacted, created, expires_at, last_used FROM api_keys "
+                        "WHERE account_id = :a ORDER BY livemode, kind, created", {"a": account_id})
+
+
+async def expire_keys(tx: Tx, account_id: str, livemode: bool, kind: str, at: int) -> int:
+    """Make the account's keys of that mode and kind stop working at `at` (sooner ones keep theirs)."""
+    return await tx.run("UPDATE api_keys SET expires_at = :t WHERE account_id = :a AND livemode = :l "
+                        "AND kind = :k AND (expires_at IS NULL OR expires_at > :t)",
+                        {"t": at, "a": account_id, "l": livemode, "k": kind})
+
+
+async def touch_key(tx: Tx, key_hash: bytes, now: int) -> None:
+    await tx.run("UPDATE api_keys SET last_used = :t WHERE key_hash = :h", {"t": now, "h": key_hash})
 
 
 async def clock_offset(tx: Tx, account_id: str) -> int:

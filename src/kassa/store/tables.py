@@ -45,6 +45,9 @@ api_keys = Table(
     Column("kind", String(16), nullable=False),  # 'secret' | 'publishable'
     Column("redacted", String(64), nullable=False),  # 'sk_test_…abcd', for display only
     Column("created", BigInteger, nullable=False),
+    Column("expires_at", BigInteger),  # a rolled key works until then (None: until rolled)
+    Column("last_used", BigInteger),  # written at most once a minute per process
+    Index("ix_api_keys_account", "account_id", "livemode", "kind"),
 )
 
 payment_intents = owned(
@@ -79,7 +82,8 @@ idempotency_keys = Table(
 
 payment_methods = owned(
     "payment_methods",
-
+    Column("customer", String(64)),  # the Customer it is attached to (migration 0008)
+    Index("ix_payment_methods_customer", "account_id", "livemode", "customer", "seq"),
 )
 
 charges = owned(
@@ -192,6 +196,33 @@ webhook_attempts = Table(
     Column("latency_ms", Float, nullable=False),
     Column("error", Text),
     Index("ix_webhook_attempts_delivery", "delivery_id"),
+)
+
+# Customers, SetupIntents and mandates (migration 0008).
+customers = owned(
+    "customers",
+    Column("email", String(512)),
+    Column("name", String(256)),
+    Column("phone", String(64)),
+    Column("metadata", JSON, nullable=False),
+    Column("deleted", Boolean, nullable=False),
+    Index("ix_customers_owner_seq", "account_id", "livemode", "seq"),
+    Index("ix_customers_owner_email", "account_id", "livemode", "email"),
+)
+
+setup_intents = owned(
+    "setup_intents",
+    Column("status", String(32), nullable=False),
+    Column("customer", String(64)),
+    Column("payment_method", String(64)),
+    Index("ix_setup_intents_owner_seq", "account_id", "livemode", "seq"),
+)
+
+mandates = owned(
+    "mandates",
+    Column("payment_method", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Index("ix_mandates_payment_method", "payment_method"),
 )
 
 # The Dashboard (migration 0007): its users, their sessions (only a hash of the cookie's token is

@@ -7,6 +7,7 @@ reduced), a ready dict, or a `Sealed` body that a unit of work already rendered 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -28,10 +29,13 @@ from .expand import check_paths, expand
 from .forms import FormError, decode, parse_pairs
 from .params import Params
 from .render import publishable_view, render
+from .render_saved import setup_publishable_view
 
 log = logging.getLogger("kassa.api")
 
 MAX_BODY_BYTES = 256 * 1024
+KEY_CACHE_SECONDS = 5.0  # a key's record is read again after this (rolled keys stop within it)
+LAST_USED_EVERY_SECONDS = 60
 JSON = "application/json"
 
 
@@ -95,32 +99,59 @@ class Api:
 
     def __init__(self, db: Database, request_log: Callable[[Request, Response, float], None] | None = None):
         self.db = db
-        self.keys: dict[bytes, auth.KeyRecord] = {}
+        self.keys: dict[bytes, tuple[auth.KeyRecord, float]] = {}  # by digest: the record, when read
+        self._background: set[asyncio.Task] = set()
         self.in_flight = idempotency.InFlight()
         # Told of every answered request (Developers → Logs in the Dashboard); must return at once.
         self.request_log = request_log
 
     async def authenticate(self, header: str | None) -> auth.KeyRecord:
+        """The key's record: from this process's cache, read again from the database every
+        KEY_CACHE_SECONDS (so a rolled or expired key stops working in every process within that)."""
         key = auth.key_from_header(header)
         digest = auth.hash_key(key)
-        record = self.keys.get(digest)
-        if record is None:
+        now = time.time()
+        cached = self.keys.get(digest)
+        if cached is not None and now - cached[1] < KEY_CACHE_SECONDS:
+            record = cached[0]
+        else:
             async def read(tx: Tx):
                 return await repo.find_key(tx, digest)
 
             row = await self.db.read(read)
             if row is None or not auth.same_hash(bytes(row["key_hash"]), digest):
+                self.keys.pop(digest, None)
                 raise auth.invalid_key(key)
             record = auth.KeyRecord(digest, row["account_id"], bool(row["livemode"]), row["kind"],
-                                    row["country"], row["name"], bool(row["amazon_pay_enabled"]))
-            self.keys[digest] = record
+                                    row["country"], row["name"], bool(row["amazon_pay_enabled"]), row["expires_at"])
+            self.keys[digest] = (record, now)
+            if row["last_used"] is None or row["last_used"] < now - LAST_USED_EVERY_SECONDS:
+                self._note_use(digest, int(now))
+        if record.expires_at is not None and record.expires_at <= now:
+            raise auth.expired_key(key)
         return record
+
+    def _note_use(self, digest: bytes, now: int) -> None:
+        """Record when a key was last used, off the request's path (at most once a minute)."""
+
+        async def write(tx: Tx):
+            await repo.touch_key(tx, digest, now)
+
+        async def run() -> None:
+            try:
+                await self.db.write(write)
+            except Exception:  # noqa: BLE001 - a statistic; the request does not depend on it
+                log.warning("could not record when an API key was last used", exc_info=True)
+
+        task = asyncio.ensure_future(run())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def present(self, tx: Tx | None, call: Call, obj: Any, rendered: dict | None = None) -> dict:
         """The JSON of a result for this caller: rendered, reduced for publishable keys, expanded."""
         body = obj if isinstance(obj, dict) else rendered if rendered is not None else render(obj)
-        if call.caller.publishable and body.get("object") == "payment_intent":
-            body = publishable_view(body)
+        if call.caller.publishable and body.get("object") in ("payment_intent", "setup_intent"):
+            body = publishable_view(body) if body["object"] == "payment_intent" else setup_publishable_view(body)
         if call.expand:
             body = await expand(tx, call.caller, body, call.expand)
         return body
@@ -268,6 +299,10 @@ class Api:
         error = refusal.error
         if refusal.subject is not None:
             body = rendered if rendered is not None else render(refusal.subject)
+            if body.get("object") == "setup_intent":  # a refused setup carries the SetupIntent
+                view = setup_publishable_view(body) if call.caller.publishable else body
+                error.extra = {**error.extra, "setup_intent": view}
+                return orjson.dumps(error_body(error, call.caller.request_id))
             error.extra = {**error.extra, "payment_intent": publishable_view(body) if call.caller.publishable
                            else body}
         return orjson.dumps(error_body(error, call.caller.request_id))

@@ -18,6 +18,7 @@ class KeyRecord:
     country: str
     account_name: str
     amazon_pay_enabled: bool
+    expires_at: int | None = None  # a rolled key stops working then
 
 
 MISSING = ("You did not provide an API key. You need to provide your API key in the Authorization header, "
@@ -45,6 +46,12 @@ def key_from_header(header: str | None) -> str:
 def invalid_key(key: str) -> AuthenticationError:
     shown = key[:8] + "*" * max(len(key) - 12, 0) + key[-4:] if len(key) > 12 else "****"
     return AuthenticationError(f"Invalid API Key provided: {shown}")
+
+
+def expired_key(key: str) -> AuthenticationError:
+    shown = key[:8] + "*" * max(len(key) - 12, 0) + key[-4:] if len(key) > 12 else "****"
+    return AuthenticationError(f"Expired API Key provided: {shown}. It was rolled; use the account's new key.",
+                               code="api_key_expired")
 
 
 def same_hash(a: bytes, b: bytes) -> bool:
