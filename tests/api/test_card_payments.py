@@ -16,6 +16,23 @@ from card_helpers import (FUTURE, advance, authenticate, authentication_page, ca
 from receiver import Receiver
 from test_auth import new_account
 
+
+@pytest.fixture(scope="module")
+def account(server) -> dict:
+    """An account of these tests' own: their declines and refusals stay out of the default account."""
+    return new_account(server)
+
+
+@pytest.fixture
+def client(server, account):
+    return server.client(account["secret_test"])
+
+
+@pytest.fixture
+def public_client(server, account):
+    return server.client(account["publishable_test"])
+
+
 # ---- success by brand --------------------------------------------------------------------------
 
 BRANDS = [  # (test PaymentMethod, token, number, brand, funding, last4)
