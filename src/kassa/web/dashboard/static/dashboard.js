@@ -26,5 +26,5 @@
   });
   var alert = document.querySelector('.alert, .notice');
   var main = document.getElementById('main');
-  if (alert && main && !document.querySelector('[autofocus]')) { main.focus(); }
+  if (alert && main && !document.querySelector("[autofocus]")) { main.focus({preventScroll: true}); }
 })();
