@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import hmac
 import os
 
 from starlette.applications import Starlette
@@ -13,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from . import metrics
 from .config import Settings
 from .domain.charge import Charge
 from .domain.errors import InvalidRequest
@@ -23,6 +25,9 @@ from .methods.amazon_pay.notifications import NotificationVerifier
 from .methods.amazon_pay.test_mode import TestModeAmazonPay
 from .methods.card.test_mode import TestModeCards
 from .services.card_payments import CardPayments
+from .services.customers import Customers
+from .services.saved_methods import SavedMethods
+from .services.setup_intents import SetupIntents
 from .services.connectors import Connectors, live_factory
 from .services.objects import Objects, PaymentMethods
 from .services.live_payments import LivePayments
@@ -31,16 +36,17 @@ from .services.refunds import Refunds
 from .services.unit import Runner
 from .store import repo
 from .store.database import Database, open_database
-from .web import amazon_pay, elements, pages, three_d_secure
+from .web import amazon_pay, elements, pages, setup_pages, three_d_secure
 from .wire import expand
 from .wire import render as render_module
+from .wire import access_log, rate_limit
 from .wire.api import Api, error_response, json_response
 from .wire.router import ApiRouter
 from .services.events import Events, WebhookEndpoints
 from .services.dashboard import Dashboard
 from .services.request_logs import RequestLogs
 from .web import dashboard
-from .wire.routes import events, objects, payment_intents, test_helpers
+from .wire.routes import customers, events, mandates, objects, payment_intents, setup_intents, test_helpers
 from .workers.sweeper import Sweeper
 from .workers.webhooks import WebhookWorker
 
@@ -61,6 +67,7 @@ class Services:
         self.methods = PaymentMethods(self.runner, "payment_methods", PaymentMethod, "payment_method",
                                       "payment_method")
         self._add_cards()
+        self._add_saved_methods()
         self.charges = Objects(self.runner, "charges", Charge, "charge", "charge")
         self.refund_objects = Objects(self.runner, "refunds", Refund, "refund", "refund")
         interval = float(os.environ.get("KASSA_SWEEP_INTERVAL", "1.0"))
@@ -84,6 +91,15 @@ class Services:
         self.intents.cards = self.methods.cards = self.cards
         self.refunds.cards = connector
 
+    def _add_saved_methods(self) -> None:
+        """Customers, saved methods, SetupIntents and mandates (off-session payments go through intents)."""
+        self.saving = SavedMethods(self.runner)
+        self.intents.saving = self.cards.saving = self.saving
+        self.customers = Customers(self.runner, self.saving)
+        self.setups = SetupIntents(self.runner, self.connectors, self.saving)
+        self.customers.cards = self.setups.cards = self.cards
+        self.mandates = mandates.mandate_objects(self.runner)
+
     def _register_expanders(self) -> None:
         def loader(service):
             async def load(tx, caller, object_id):
@@ -96,16 +112,46 @@ class Services:
             return render_module.render(found) if found is not None else None
 
         expand.LOADERS.update({"pm": loader(self.methods), "ch": loader(self.charges),
-                               "re": loader(self.refund_objects), "pi": load_intent})
+                               "re": loader(self.refund_objects), "pi": load_intent,
+                               "cus": loader(self.customers), "seti": loader(self.setups),
+                               "mandate": loader(self.mandates)})
+        expand.EXPANDABLE.update({
+            "setup_intent": frozenset({"customer", "payment_method", "mandate", "latest_attempt", "application",
+                                       "on_behalf_of", "single_use_mandate"}),
+            "mandate": frozenset({"payment_method"})})
+
+
+def _each(observers: list):
+    """One observer of answered API requests that tells each of `observers` (None for none)."""
+    if not observers:
+        return None
+    if len(observers) == 1:
+        return observers[0]
+
+    def tell(request, response, started: float) -> None:
+        for observer in observers:
+            observer(request, response, started)
+
+    return tell
 
 
 def api_table(services: Services, settings: Settings) -> list[tuple[str, str, object]]:
     """(path, method, endpoint) of every /v1 call."""
-    logging_on = os.environ.get("KASSA_API_REQUEST_LOG", "on").lower() != "off"  # Developers → Logs
-    api = Api(services.db, request_log=services.request_logs.record if logging_on else None)
+    observers = []
+    if os.environ.get("KASSA_API_REQUEST_LOG", "on").lower() != "off":  # Developers → Logs
+        observers.append(services.request_logs.record)
+    if settings.access_log:
+        access_log.enable()
+        observers.append(access_log.record)
+    if settings.metrics:
+        observers.append(metrics.observe)
+    api = Api(services.db, request_log=_each(observers), rate_limiter=rate_limit.from_setting(settings.rate_limit))
     return (payment_intents.routes(api, services.intents, settings.public_url)
             + objects.routes(api, services.methods, services.charges, services.refund_objects, services.refunds)
             + test_helpers.routes(api, services.sweeper.sweep)
+            + customers.routes(api, services.customers, services.methods)
+            + setup_intents.routes(api, services.setups, settings.public_url)
+            + mandates.routes(api, services.mandates)
             + events.routes(api, services.events, services.endpoints))
 
 
@@ -122,14 +168,33 @@ def build_routes(services: Services) -> list[Route]:
         return json_response(b'{"status":"ok"}', 200, "req_" + random_base62(14))
 
     routes.append(Route("/healthz", healthz, methods=["GET"]))
+    if services.settings.metrics:
+        routes.append(Route("/metrics", metrics_endpoint(db, services.settings.metrics_token), methods=["GET"]))
     routes.append(Route("/v1/{path:path}", preflight, methods=["OPTIONS"]))
     routes += pages.routes(db, services.intents)
     routes += three_d_secure.routes(db, services.intents, services.cards)
+    routes += setup_pages.routes(db, services.setups)
     routes += amazon_pay.routes(db, services.live, services.refunds, services.connectors, services.notifications,
                                 services.settings.public_url)
     routes += elements.routes()
     routes += dashboard.routes(services)
     return routes
+
+
+def metrics_endpoint(db: Database, token: str | None):
+    """``GET /metrics``: to loopback, or to anyone with ``Authorization: Bearer $KASSA_METRICS_TOKEN``."""
+    expected = f"Bearer {token}".encode() if token else None
+
+    async def endpoint(request: Request) -> Response:
+        given = request.headers.get("authorization", "").encode()
+        local = request.client is not None and request.client.host in ("127.0.0.1", "::1")
+        if not local and not (expected and hmac.compare_digest(given, expected)):
+            return Response("metrics are served to loopback, or with the metrics token\n", 403,
+                            media_type="text/plain")
+        return Response(await metrics.exposition(db), media_type="text/plain; version=0.0.4; charset=utf-8",
+                        headers={"Cache-Control": "no-store"})
+
+    return endpoint
 
 
 async def preflight(request: Request) -> Response:

@@ -19,6 +19,7 @@ import typer
 from .config import DEFAULT_DATABASE, Settings
 from .services import accounts as account_service
 from .store.database import open_database, unsupported
+from .wire import rate_limit
 from .store.migrate import upgrade
 
 app = typer.Typer(help="kassa: a self-hosted, Stripe-compatible payments server built around Amazon Pay.",
@@ -97,6 +98,7 @@ def prepare(database: str | None, secret_key: str | None, publishable_key: str |
     _set_env("KASSA_PUBLISHABLE_KEY", publishable_key)
     try:
         settings = Settings.from_env()
+        rate_limit.from_setting(settings.rate_limit)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
     account_id, created = with_database(None, lambda db: account_service.default_account(
@@ -128,6 +130,8 @@ def serve(
         help="Addresses (comma-separated, or *) of the proxies or load balancers whose X-Forwarded-* "
              "headers are trusted with --proxy-headers."),
     log_level: str = typer.Option("warning", help="uvicorn log level."),
+    access_log: bool = typer.Option(False, "--access-log", envvar="KASSA_ACCESS_LOG",
+                                    help="One JSON line per API request on standard output."),
     tls_cert: Optional[Path] = typer.Option(None, "--tls-cert", envvar="KASSA_TLS_CERT",
                                             help="Serve HTTPS with this certificate (PEM; with --tls-key)."),
     tls_key: Optional[Path] = typer.Option(None, "--tls-key", envvar="KASSA_TLS_KEY",
@@ -139,6 +143,8 @@ def serve(
     from .wire.transport import JoinedWritesProtocol  # uvicorn's protocol: loaded by serve only
 
     tls = _tls_options(tls_cert, tls_key)
+    if access_log:
+        os.environ["KASSA_ACCESS_LOG"] = "1"
     prepare(database, secret_key, publishable_key)
     scheme = "https" if tls else "http"
     typer.echo(f"kassa listening on {scheme}://{host}:{port}")

@@ -24,6 +24,10 @@ class Settings:
     sns_certificate_dir: str | None = None  # SNS signing certificates kept on disk instead of fetched
     amazon_pay_poll_seconds: int = 60  # how often a pending live authorization or refund is asked about
     database_pool_size: int = 8  # PostgreSQL connections per process
+    access_log: bool = False  # one JSON line per API request on standard output
+    rate_limit: str | None = None  # requests a second per key (KASSA_RATE_LIMIT), off when unset
+    metrics: bool = True  # GET /metrics (KASSA_METRICS=off turns it off)
+    metrics_token: str | None = None  # lets a scraper outside loopback in (Authorization: Bearer …)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -41,6 +45,10 @@ class Settings:
             sns_certificate_dir=os.environ.get("KASSA_AMAZON_PAY_SNS_CERTIFICATES") or None,
             amazon_pay_poll_seconds=max(1, int(os.environ.get("KASSA_AMAZON_PAY_POLL_SECONDS", "60"))),
             database_pool_size=_count("KASSA_DATABASE_POOL_SIZE", 8),
+            access_log=os.environ.get("KASSA_ACCESS_LOG", "").lower() in ("1", "true", "yes", "on"),
+            rate_limit=os.environ.get("KASSA_RATE_LIMIT") or None,
+            metrics=os.environ.get("KASSA_METRICS", "on").lower() not in ("0", "off", "false", "no"),
+            metrics_token=os.environ.get("KASSA_METRICS_TOKEN") or None,
         )
 
 

@@ -29,6 +29,11 @@ class ConnectionPool:
         self._size = 0  # connections open or being opened
         self._closed = False
 
+    @property
+    def in_use(self) -> int:
+        """Connections lent out now (for the metrics)."""
+        return self._size - len(self._idle)
+
     async def acquire(self) -> asyncpg.Connection:
         while True:
             while self._idle:

@@ -281,6 +281,7 @@ class PostgresDatabase:
     def __init__(self, url: str, *, durable: bool = True, max_size: int = 8):
         self.url = url.replace("postgresql+asyncpg://", "postgresql://")
         self._pool = ConnectionPool(self.url, max_size=max_size)
+        self.connections_in_use = lambda: self._pool.in_use  # for the metrics
         self.group_commit = GroupCommit(self._pool)
 
     async def read(self, unit):

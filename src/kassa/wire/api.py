@@ -27,6 +27,7 @@ from . import auth, idempotency
 from .errors import error_body, internal_error_body, unavailable_body
 from .expand import check_paths, expand
 from .forms import FormError, decode, parse_pairs
+from .rate_limit import RateLimiter
 from .params import Params
 from .render import publishable_view, render
 from .render_saved import setup_publishable_view
@@ -97,8 +98,10 @@ def error_response(error: KassaError, request_id: str) -> Response:
 class Api:
     """What every endpoint shares: the database, the key cache, keys in flight."""
 
-    def __init__(self, db: Database, request_log: Callable[[Request, Response, float], None] | None = None):
+    def __init__(self, db: Database, request_log: Callable[[Request, Response, float], None] | None = None,
+                 rate_limiter: RateLimiter | None = None):
         self.db = db
+        self.rate_limiter = rate_limiter  # KASSA_RATE_LIMIT: requests a second per key, or None
         self.keys: dict[bytes, tuple[auth.KeyRecord, float]] = {}  # by digest: the record, when read
         self._background: set[asyncio.Task] = set()
         self.in_flight = idempotency.InFlight()
@@ -170,6 +173,8 @@ class Api:
             try:
                 record = await self.authenticate(request.headers.get("authorization"))
                 request.scope["kassa.owner"] = (record.account_id, record.livemode)
+                if self.rate_limiter is not None:
+                    self.rate_limiter.take(record.key_hash)
                 if record.kind == "publishable" and not publishable:
                     raise auth.publishable_not_allowed()
                 if any("\x00" in value for value in request.path_params.values()):  # ids: as for parameters
@@ -255,8 +260,11 @@ class Api:
             return run
         request_log = self.request_log
 
+        route = handler.__name__
+
         async def logged(request: Request) -> Response:
             started = time.time()
+            request.scope["kassa.route"] = route
             response = await run(request)
             request_log(request, response, started)
             return response

@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 import httpx
 
+from ... import metrics
 from ...domain.errors import InvalidRequest, KassaError, PaymentFailed
 from ...domain.ids import random_base62
 from ..base import AUTHORIZED, CANCELED, DECLINED, PENDING, AuthorizationRequest, Completion, Redirect, RefundResult
@@ -165,14 +166,15 @@ class AmazonPayClient:
     async def _call_with_status(self, parse: Callable[[Any], T], method: str, segments: tuple[str, ...],
                                 body: dict[str, Any] | None = None,
                                 idempotency_key: str | None = None) -> tuple[T, int]:
-        data, status = await self._send(method, self.path(*segments), body, idempotency_key)
+        data, status = await self._send(method, self.path(*segments), body, idempotency_key,
+                                        f"{method} {segments[0]}" + (f"/{segments[2]}" if len(segments) > 2 else ""))
         try:
             return parse(data), status
         except t.AmazonPayFormatError as error:
             raise AmazonPayError("InvalidResponse", str(error), status, False) from None
 
     async def _send(self, method: str, path: str, body: dict[str, Any] | None,
-                    idempotency_key: str | None) -> tuple[Any, int]:
+                    idempotency_key: str | None, operation: str = "") -> tuple[Any, int]:
         payload = "" if body is None else json.dumps(body, separators=(",", ":"), ensure_ascii=False)
         for attempt in range(1, self.max_attempts + 1):
             headers = signing.signed_headers(self._credentials, method, path, payload=payload,
@@ -182,7 +184,9 @@ class AmazonPayClient:
                                                     content=payload.encode("utf-8") if payload else None)
             except httpx.TransportError as exc:
                 error = AmazonPayError("NetworkError", f"{type(exc).__name__}: {exc}".rstrip(": "), 0, True)
+                metrics.amazon_pay_call(operation, 0)
             else:
+                metrics.amazon_pay_call(operation, response.status_code)
                 if 200 <= response.status_code < 300:
                     try:
                         return response.json(), response.status_code
