@@ -39,6 +39,7 @@ class Charge:
     failure_code: str | None = None
     failure_message: str | None = None
     test_card: str | None = None  # internal: the test card charged (how its refunds behave)
+    customer: str | None = None  # the intent's customer
 
     @property
     def refunded(self) -> bool:
@@ -61,7 +62,7 @@ _RECORDS = Records(Charge)
 def authorize(*, livemode: bool, amount: int, currency: str, intent_id: str, payment_method: str,
               capture: bool, now: int, description: str | None, receipt_email: str | None,
               billing_details: dict, shipping: dict | None, statement_descriptor: str | None,
-              transaction_id: str | None = None) -> tuple[Charge, list[DomainEvent]]:
+              transaction_id: str | None = None, customer: str | None = None) -> tuple[Charge, list[DomainEvent]]:
     """The charge of an approved authorization: captured at once, or held for a manual capture."""
     charge = Charge(
         id=new_id("ch"), livemode=livemode, amount=amount, currency=currency, created=now,
@@ -69,6 +70,7 @@ def authorize(*, livemode: bool, amount: int, currency: str, intent_id: str, pay
         amount_captured=amount if capture else 0, description=description, receipt_email=receipt_email,
         billing_details=billing_details, shipping=shipping, statement_descriptor=statement_descriptor,
         transaction_id=transaction_id or "P01-" + random_base62(7).upper() + "-" + random_base62(7).upper(),
+        customer=customer,
     )
     return charge, [DomainEvent("charge.succeeded", charge)]
 
@@ -76,8 +78,8 @@ def authorize(*, livemode: bool, amount: int, currency: str, intent_id: str, pay
 def of_card(*, livemode: bool, amount: int, currency: str, intent_id: str, payment_method: str, now: int,
             captured: bool, details: dict, outcome: dict, test_card: str | None, description: str | None,
             receipt_email: str | None, billing_details: dict, shipping: dict | None,
-            statement_descriptor: str | None, failure: tuple[str, str] | None = None
-            ) -> tuple[Charge, list[DomainEvent]]:
+            statement_descriptor: str | None, failure: tuple[str, str] | None = None,
+            customer: str | None = None) -> tuple[Charge, list[DomainEvent]]:
     """A card attempt's charge: succeeded (captured, or held for a manual capture), or failed with
     `failure` (code, message), as the card connector decided."""
     failed = failure is not None
@@ -88,7 +90,8 @@ def of_card(*, livemode: bool, amount: int, currency: str, intent_id: str, payme
         description=description, receipt_email=receipt_email, billing_details=billing_details, shipping=shipping,
         statement_descriptor=statement_descriptor, transaction_id=details.get("network_transaction_id"),
         method_type="card", method_details=details, outcome=outcome, test_card=test_card,
-        failure_code=failure[0] if failed else None, failure_message=failure[1] if failed else None)
+        failure_code=failure[0] if failed else None, failure_message=failure[1] if failed else None,
+        customer=customer)
     return charge, [DomainEvent("charge.failed" if failed else "charge.succeeded", charge)]
 
 

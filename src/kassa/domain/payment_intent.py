@@ -306,7 +306,7 @@ def check_method(intent: PaymentIntent, command: Confirm, method_type: str, *, c
         raise InvalidRequest("Amazon Pay is not enabled on this account.",
                              code="payment_intent_incompatible_payment_method", param="payment_method")
     check_currency(intent.currency, country)
-    if not (command.return_url or intent.return_url):
+    if not (command.return_url or intent.return_url or command.off_session):  # off session: no redirect
         raise InvalidRequest(
             "This PaymentIntent is configured to accept payment methods enabled in your Dashboard, some of "
             "which redirect the buyer to complete the payment (Amazon Pay does). Pass a return_url when "

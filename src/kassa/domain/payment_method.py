@@ -24,6 +24,8 @@ class PaymentMethod:
     allow_redisplay: str = "unspecified"
     card: dict | None = None  # Stripe's card hash (brand, last4, fingerprint, …), never the number
     test_card: str | None = None  # internal: which of Stripe's test cards this is (how it behaves)
+    set_up: bool = False  # internal: set up for future use (authenticated when saved)
+    detached: bool = False  # internal: detached from its customer, never to be used again
 
     @classmethod
     def from_record(cls, record: dict) -> PaymentMethod:

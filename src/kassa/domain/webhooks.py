@@ -13,7 +13,9 @@ EVENT_TYPES = frozenset({
     "payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled",
     "payment_intent.amount_capturable_updated", "charge.succeeded", "charge.captured", "charge.refunded",
     "charge.expired", "charge.failed", "refund.created", "refund.updated", "refund.failed", "payment_method.attached",
-    "payment_method.detached",
+    "payment_method.detached", "payment_method.updated", "customer.created", "customer.updated", "customer.deleted",
+    "setup_intent.created", "setup_intent.requires_action", "setup_intent.succeeded", "setup_intent.setup_failed",
+    "setup_intent.canceled", "mandate.updated",
 })
 
 RETRY_WINDOW_SECONDS = 3 * 24 * 3600

@@ -96,6 +96,7 @@ class Attempt:
     error_on_requires_action: bool = False
     authenticated: bool = False
     request_three_d_secure: str | None = None  # Stripe's payment_method_options[card][request_three_d_secure]
+    set_up: bool = False  # the card was set up for future use (authenticated when it was saved)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +118,7 @@ class ImmediateConnector(Protocol):
     async def authorize_now(self, request: AuthorizationRequest, method, attempt: Attempt) -> Decision: ...
     async def start_authentication(self, request: AuthorizationRequest) -> Redirect: ...
     def refund_terms(self, method_kind: str | None) -> RefundTerms: ...
+    async def verify_now(self, request: AuthorizationRequest, method, attempt: Attempt) -> Decision: ...
 
 
 class Connector(Protocol):
@@ -130,3 +132,19 @@ class Connector(Protocol):
     async def release(self, transaction_id: str) -> None: ...
     async def refund(self, refund_id: str, transaction_id: str, amount: int, currency: str) -> RefundResult: ...
     async def refund_status(self, refund_id: str, settle_at: int | None, now: int) -> str: ...
+    # Saved methods (SetupIntents, setup_future_usage, off-session payments).
+    async def start_setup(self, request: AuthorizationRequest) -> Redirect: ...
+    async def charge_saved(self, request: SavedCharge) -> Completion: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SavedCharge:
+    """An off-session payment of a saved method: no buyer present, the mandate's permission."""
+
+    intent_id: str
+    amount: int
+    currency: str
+    capture: bool
+    mandate_id: str
+    permission_id: str | None  # the processor's id of the saved permission (Amazon Pay: chargePermissionId)
+    idempotency_key: str

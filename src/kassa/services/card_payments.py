@@ -39,6 +39,7 @@ class CardPayments:
         self.runner = runner
         self.cards = cards
         self.intents: Any = None  # services.payment_intents.PaymentIntents, which calls in here
+        self.saving: Any = None  # services.saved_methods.SavedMethods: saving a card that paid
 
     # ---- payment methods -------------------------------------------------------------------
 
@@ -80,7 +81,7 @@ class CardPayments:
         options = {**(intent.payment_method_options.get("card") or {}),
                    **((command.payment_method_options or {}).get("card") or {})}
         attempt = Attempt(off_session=command.off_session, error_on_requires_action=command.error_on_requires_action,
-                          request_three_d_secure=options.get("request_three_d_secure"))
+                          request_three_d_secure=options.get("request_three_d_secure"), set_up=method.set_up)
         request = self._request(intent, three_d_secure.new_attempt_id(), return_url, base_url, caller, command)
         decision = await self.cards.authorize_now(request, method, attempt)
         if decision.outcome != ACTION_REQUIRED:
@@ -124,12 +125,14 @@ class CardPayments:
                 receipt_email=(command.receipt_email if command else None) or intent.receipt_email,
                 billing_details=method.billing_details, shipping=intent.shipping,
                 statement_descriptor=intent.statement_descriptor,
-                failure=None if decision.outcome == AUTHORIZED else (failure.code, failure.message))
+                failure=None if decision.outcome == AUTHORIZED else (failure.code, failure.message),
+                customer=intent.customer)
             await repo.insert_object(tx, "charges", caller.account_id, charge, payment_intent=intent.id)
         if decision.outcome == AUTHORIZED:
             updated, more = card_attempt.approve(intent, command, payment_method=method.id, charge_id=charge.id,
                                                  now=now)
             await repo.update_intent(tx, caller.account_id, updated)
+            more += await self.saving.after_payment(tx, caller, updated, method, now, authenticated=command is None)
             return updated, events + more
         rendered = self.runner.render(method)
         charge_id = charge.id if charge is not None else None

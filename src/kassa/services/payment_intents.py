@@ -48,6 +48,7 @@ class PaymentIntents:
         self.connectors = connectors
         self.live: Any = None  # services.live_payments.LivePayments: the processor's side of live mode
         self.cards: Any = None  # services.card_payments.CardPayments: attempts a card decides at once
+        self.saving: Any = None  # services.saved_methods.SavedMethods: saved methods, off-session payments
 
     # ---- loading, with deadlines applied ------------------------------------------------
 
@@ -240,6 +241,9 @@ class PaymentIntents:
             await repo.insert_object(tx, "payment_methods", caller.account_id, method)
         if intent.attempt:  # a new attempt voids the page of the previous one
             await repo.close_authorization(tx, intent.attempt, "canceled")
+        await self.saving.check_use(tx, caller, intent, method, command)
+        if command.off_session and method.type != "card":  # a saved method, charged with no buyer present
+            return await self.saving.charge_off_session(tx, caller, intent, method, command, url, now, connector)
         if method.type == "card":  # decided at once (or after 3D Secure): see card_payments
             return await self.cards.confirm(tx, caller, intent, method, command, url, base_url, now)
         attempt_id = new_id("atmpt")
@@ -361,10 +365,11 @@ class PaymentIntents:
             payment_method=intent.payment_method, capture=capture, now=now, description=intent.description,
             receipt_email=intent.receipt_email, billing_details=method.billing_details if method else {},
             shipping=intent.shipping, statement_descriptor=intent.statement_descriptor,
-            transaction_id=transaction_id)
+            transaction_id=transaction_id, customer=intent.customer)
         await repo.insert_object(tx, "charges", caller.account_id, charge, payment_intent=intent.id)
         authorized, more = pi.authorize(intent, charge_id=charge.id, now=now)
         await repo.update_intent(tx, caller.account_id, authorized)
+        more += await self.saving.after_payment(tx, caller, authorized, method, now)
         return authorized, events + more
 
     async def read_with_charge(self, caller: Caller, intent_id: str) -> tuple[pi.PaymentIntent, Charge | None]:

@@ -70,6 +70,8 @@ def routes(db, intents: PaymentIntents) -> list[Route]:
                 return None
             if three_d_secure.is_attempt(found[0]["id"]):  # a card's 3D Secure attempt has its own page
                 return None
+            if not found[0]["payment_intent"].startswith("pi_"):  # a SetupIntent's attempt: web/setup_pages
+                return None
             return found
 
         return await db.read(read)

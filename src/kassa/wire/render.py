@@ -77,7 +77,8 @@ def previous_attributes(previous: dict[str, Any]) -> dict[str, Any]:
     wire = {}
     for name, value in previous.items():
         if name in ("deadline", "attempt", "return_url", "settle_at", "released", "transaction_id", "test_card",
-                    "method_type", "method_details"):
+                    "method_type", "method_details", "set_up", "detached", "mandate_data", "external_id",
+                    "deleted"):
             continue
         wire[name] = list(value) if isinstance(value, tuple) else value
     return wire
@@ -129,7 +130,7 @@ def charge(ch: Charge) -> dict[str, Any]:
         "captured": ch.captured,
         "created": ch.created,
         "currency": ch.currency,
-        "customer": None,
+        "customer": ch.customer,
         "description": ch.description,
         "disputed": False,
         "failure_balance_transaction": None,

@@ -56,6 +56,23 @@ class SearchQueryError(ValueError):
 
 
 @dataclass(frozen=True)
+class Resource:
+    """What one resource's search takes: its numeric and token fields, and those that also take
+    ``~`` (a case-insensitive substring of at least three characters)."""
+
+    name: str
+    numeric: frozenset
+    tokens: frozenset
+    substring: frozenset = frozenset()
+    fields_url: str = _FIELDS_URL
+
+
+PAYMENT_INTENTS = Resource(RESOURCE, NUMERIC_FIELDS, TOKEN_FIELDS)
+CUSTOMERS = Resource("customers", frozenset({"created"}), frozenset({"email", "name", "phone", "metadata"}),
+                     frozenset({"email", "name"}), "https://docs.stripe.com/search#query-fields-for-customers")
+
+
+@dataclass(frozen=True)
 class Clause:
     """One ``[-]field[op]value`` term; ``value`` is ``None`` for the ``null`` token."""
 
@@ -112,8 +129,8 @@ def _describe(tok: _Token | None) -> str:
 class _Parser:
     """A cursor over the token list."""
 
-    def __init__(self, tokens: list[_Token]):
-        self.tokens, self.i = tokens, 0
+    def __init__(self, tokens: list[_Token], resource: Resource = PAYMENT_INTENTS):
+        self.tokens, self.i, self.resource = tokens, 0, resource
 
     def peek(self) -> _Token | None:
         return self.tokens[self.i] if self.i < len(self.tokens) else None
@@ -144,29 +161,35 @@ class _Parser:
         if tok is None or tok.kind not in ("str", "word"):
             raise _syntax(f"Expected a value after `{field}{op}` but found {_describe(tok)}.")
         self.i += 1
-        return _check(field, key, op, tok, negated)
+        return _check(field, key, op, tok, negated, self.resource)
 
 
-def _check(field: str, key: str | None, op: str, tok: _Token, negated: bool) -> Clause:
-    """Validate one clause against the payment intent search fields and convert its value."""
-    if field not in NUMERIC_FIELDS | TOKEN_FIELDS:
+def _check(field: str, key: str | None, op: str, tok: _Token, negated: bool,
+           resource: Resource = PAYMENT_INTENTS) -> Clause:
+    """Validate one clause against the resource's search fields and convert its value."""
+    numeric_fields, token_fields = resource.numeric, resource.tokens
+    if field not in numeric_fields | token_fields:
         raise SearchQueryError(
-            f"Field `{field}` is an unsupported search field for resource `{RESOURCE}`. "
-            f"See {_FIELDS_URL} for a list of supported fields."
+            f"Field `{field}` is an unsupported search field for resource `{resource.name}`. "
+            f"See {resource.fields_url} for a list of supported fields."
         )
     if field == "metadata" and not key:
         raise _syntax("Metadata clauses need a non-empty quoted key, as in metadata['key']:'value'.")
     if field != "metadata" and key is not None:
         raise _syntax(f"Field `{field}` does not take a [key]; only metadata['key'] does.")
+    if op == "~" and field in resource.substring:
+        if tok.kind != "str" or len(tok.text) < 3:
+            raise SearchQueryError(f"Substring matching on `{field}` needs a quoted value of at least 3 characters.")
+        return Clause(field, op, tok.text, negated, key)
     if op == "~":
         raise SearchQueryError(f"Field `{field}` does not support substring matching (`~`); use `:` for an exact match.")
-    if field in TOKEN_FIELDS and op != ":":
+    if field in token_fields and op != ":":
         raise SearchQueryError(f"Field `{field}` does not support the `{op}` operator; only `:` is supported.")
     if tok.kind == "word" and tok.text.lower() == "null":
         if op != ":":
             raise SearchQueryError(f"`null` can only be used with `:`, as in {field}:null.")
         return Clause(field, op, None, negated, key)
-    if field in NUMERIC_FIELDS:
+    if field in numeric_fields:
         if not _INTEGER.fullmatch(tok.text) or abs(int(tok.text)) >= _INT64:
             raise SearchQueryError(f"Field `{field}` expects an integer value, but got `{tok.text}`.")
         return Clause(field, op, int(tok.text), negated, key)
@@ -175,9 +198,9 @@ def _check(field: str, key: str | None, op: str, tok: _Token, negated: bool) -> 
     return Clause(field, op, tok.text, negated, key)
 
 
-def parse(query: str) -> Query:
+def parse(query: str, resource: Resource = PAYMENT_INTENTS) -> Query:
     """Parse a search query, raising :class:`SearchQueryError` with a readable message."""
-    parser = _Parser(_tokenize(query))
+    parser = _Parser(_tokenize(query), resource)
     if not parser.tokens:
         raise _syntax("The query is empty; it needs at least one clause such as status:'succeeded'.")
     clauses, conjunctions = [parser.clause()], set()
@@ -233,7 +256,10 @@ def _clause_sql(clause: Clause, columns: Mapping[str, ColumnElement], metadata_c
     target = _MetadataValue(metadata_column, clause.key) if clause.field == "metadata" else columns[clause.field]
     if clause.value is None:
         return target.is_not(None) if clause.negated else target.is_(None)
-    if clause.op != ":":
+    if clause.op == "~":
+        pattern = clause.value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        cond = func.lower(target).like("%" + pattern.lower() + "%", escape="\\")
+    elif clause.op != ":":
         cond = _COMPARE[clause.op](target, clause.value)
     elif isinstance(clause.value, int):
         cond = target == clause.value
@@ -262,6 +288,8 @@ def _clause_matches(clause: Clause, obj: Mapping) -> bool:
         hit = actual is None
     elif actual is None:
         hit = False
+    elif clause.op == "~":
+        hit = _fold(clause.value) in _fold(str(actual))
     elif clause.op != ":":
         hit = _COMPARE[clause.op](actual, clause.value)
     elif isinstance(clause.value, int):

@@ -8,9 +8,10 @@ asynchronous).
 from __future__ import annotations
 
 from ...domain.ids import random_base62
-from ..base import AuthorizationRequest, Redirect, RefundResult
+from ..base import AUTHORIZED, AuthorizationRequest, Completion, Redirect, RefundResult, SavedCharge
 
 PAGE_PATH = "/amazon_pay/test/"
+SETUP_PAGE_PATH = "/amazon_pay/test/setup/"
 
 
 class TestModeAmazonPay:
@@ -31,3 +32,15 @@ class TestModeAmazonPay:
 
     async def refund_status(self, refund_id: str, settle_at: int | None, now: int) -> str:
         return "succeeded" if settle_at is not None and settle_at <= now else "pending"
+
+    # ---- saved methods -------------------------------------------------------------------
+
+    async def start_setup(self, request: AuthorizationRequest) -> Redirect:
+        """Saving Amazon Pay: the buyer approves (or refuses) future payments on kassa's setup page."""
+        token = "tok_" + random_base62(40)
+        return Redirect(request.kassa_base_url.rstrip("/") + SETUP_PAGE_PATH + token, token)
+
+    async def charge_saved(self, request: SavedCharge) -> Completion:
+        """An off-session payment under an active mandate: approved at once (no buyer, no page)."""
+        transaction = "P01-" + random_base62(7).upper() + "-" + random_base62(7).upper()
+        return Completion(AUTHORIZED, charge_id=transaction, captured=request.capture)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 # How a card meets 3D Secure (Stripe's table "Test 3D Secure authentication").
 NO_3DS = "none"                       # not enrolled, or 3DS optional: never prompted
 REQUIRED = "required"                 # always authenticate, on and off session
-UNLESS_SET_UP = "unless_set_up"       # on session always; off session unless set up (kassa has no setup)
+UNLESS_SET_UP = "unless_set_up"       # on session always; off session unless set up (saved)
 ON_SESSION_ONLY = "on_session_only"   # on session authenticate; off session succeeds as if set up
 FRICTIONLESS = "frictionless"         # authenticated without the buyer seeing anything
 LOOKUP_ERROR = "lookup_error"         # 3DS required but the lookup fails: declined

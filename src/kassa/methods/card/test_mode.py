@@ -22,7 +22,8 @@ from .test_cards import (BY_KIND, BY_NUMBER, BY_PAYMENT_METHOD, BY_TOKEN, DECLIN
 # Without KASSA_CARD_FINGERPRINT_KEY: test mode takes Stripe's published numbers only, so this
 # fixed key hides nothing a test number could reveal; it keeps accounts' fingerprints apart.
 DEFAULT_FINGERPRINT_KEY = b"kassa test-mode card fingerprints"
-LATE_REFUND_SECONDS = 2  # how long after a test refund its later change (refundFail, pendingRefund) comes
+LATE_REFUND_SECONDS = 2
+CHARGE_CUSTOMER_FAIL_NUMBER = "4000000000000341"  # attaches, then every charge declines  # how long after a test refund its later change (refundFail, pendingRefund) comes
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +150,16 @@ class TestModeCards:
             authorization_code=random_base62(6).upper() if approved else None,
             network_transaction_id=random_base62(15).upper() if approved else None)
 
+    async def verify_now(self, request: AuthorizationRequest, method, attempt: Attempt) -> Decision:
+        """Saving a card (a SetupIntent, an attach): Stripe's answer for this test card, with no charge.
+        A card that declines every charge is refused; the ``chargeCustomerFail`` cards are saved and
+        then decline when charged."""
+        card = BY_KIND.get(method.test_card or "")
+        if card is not None and card.number == CHARGE_CUSTOMER_FAIL_NUMBER and not _needs_authentication(card, attempt):
+            return Decision(AUTHORIZED, {}, {})
+        decided = await self.authorize_now(request, method, attempt)
+        return Decision(decided.outcome, {}, decided.outcome_details, decided.failure)
+
     async def start_authentication(self, request: AuthorizationRequest) -> Redirect:
         return three_d_secure.start(request)
 
@@ -170,7 +181,9 @@ class TestModeCards:
 
 
 def _needs_authentication(card: TestCard, attempt: Attempt) -> bool:
-    if card.three_d_secure in (REQUIRED, UNLESS_SET_UP):
+    if card.three_d_secure == UNLESS_SET_UP:
+        return not (attempt.off_session and attempt.set_up)
+    if card.three_d_secure == REQUIRED:
         return True
     if card.three_d_secure == ON_SESSION_ONLY:
         return not attempt.off_session
