@@ -4,7 +4,9 @@
 The server creates the PaymentIntent with the official `stripe` package, with the payment methods
 the account allows (`automatic_payment_methods`, Stripe's default); the checkout page loads
 kassa.js from kassa, mounts the Payment Element and calls confirmPayment; the return page
-(/complete) reads the outcome in the browser with retrievePaymentIntent. The only kassa-specific
+(/complete) reads the outcome in the browser with retrievePaymentIntent. The returning buyer's page
+(/account) saves a method with a SetupIntent (the Payment Element in setup mode, confirmSetup) and
+then buys again in one click: an off-session PaymentIntent. The only kassa-specific
 line is ``base_addresses={"api": kassa_url}``.
 
     python examples/shop/app.py --kassa-url http://127.0.0.1:4242 --port 4243 \\
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from urllib.parse import quote
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +29,7 @@ import uvicorn
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -35,6 +38,7 @@ TEMPLATES = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=
 PRODUCT = {"name": "kassa T-shirt", "description": "Organic cotton, one size fits most.",
            "amount": 1099, "currency": "usd", "price": "$10.99"}
 INTENT_COOKIE = "shop_payment_intent"
+BUYER_COOKIE = "shop_customer"
 # An intent the buyer has not paid yet is reused, so that after a decline the Payment Element
 # shows what went wrong; a paid or canceled one is not.
 UNFINISHED = {"requires_payment_method", "requires_confirmation", "requires_action"}
@@ -80,6 +84,58 @@ def create_app(config: Config) -> Starlette:
         response.set_cookie(INTENT_COOKIE, intent.id, httponly=True, samesite="lax")
         return response
 
+    # ---- the returning buyer: a saved payment method and a one-click purchase ----------------------
+
+    def buyer(request: Request):
+        """The buyer of this browser (a Customer, remembered by a cookie), made on the first visit."""
+        customer_id = request.cookies.get(BUYER_COOKIE)
+        if customer_id:
+            try:
+                found = client.v1.customers.retrieve(customer_id)
+                if not getattr(found, "deleted", False):
+                    return found
+            except stripe.StripeError:
+                pass
+        return client.v1.customers.create(params={"name": "Returning buyer", "metadata": {"shop": "demo"}})
+
+    def saved_method(customer_id: str):
+        methods = client.v1.customers.payment_methods.list(customer_id, params={"limit": 1}).data
+        return methods[0] if methods else None
+
+    def describe(method) -> str:
+        if method.type == "card":
+            return f"{method.card.brand.capitalize()} ending in {method.card.last4}"
+        return "Amazon Pay"
+
+    def account(request: Request) -> Response:
+        """The returning buyer's page: the saved method and Buy again, or the Payment Element in setup
+        mode (a SetupIntent) to save one."""
+        customer = buyer(request)
+        method = saved_method(customer.id)
+        setup = None
+        if method is None:
+            setup = client.v1.setup_intents.create(params={"customer": customer.id, "usage": "off_session",
+                                                           "automatic_payment_methods": {"enabled": True}})
+        response = page("account.html", request, method=method, described=describe(method) if method else None,
+                        client_secret=setup.client_secret if setup else None, bought=request.query_params.get("bought"),
+                        failed=request.query_params.get("failed"))
+        response.set_cookie(BUYER_COOKIE, customer.id, httponly=True, samesite="lax")
+        return response
+
+    async def buy_again(request: Request) -> Response:
+        """One click: the saved method is charged off-session with one API call."""
+        customer = buyer(request)
+        method = saved_method(customer.id)
+        if method is None:
+            return RedirectResponse("/account", 303)
+        try:
+            intent = client.v1.payment_intents.create(params={
+                "amount": PRODUCT["amount"], "currency": PRODUCT["currency"], "customer": customer.id,
+                "payment_method": method.id, "off_session": True, "confirm": True})
+        except stripe.StripeError as error:
+            return RedirectResponse(f"/account?failed={quote(error.user_message or 'declined')}", 303)
+        return RedirectResponse(f"/account?bought={intent.id}", 303)
+
     def complete(request: Request) -> Response:
         """The return_url: the browser reads the intent and shows its outcome."""
         return page("complete.html", request)
@@ -102,6 +158,8 @@ def create_app(config: Config) -> Starlette:
     return Starlette(routes=[
         Route("/", checkout),
         Route("/complete", complete),
+        Route("/account", account),
+        Route("/account/buy", buy_again, methods=["POST"]),
         Route("/healthz", healthz),
         Route("/webhook", webhook, methods=["POST"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),

@@ -112,3 +112,17 @@ def test_intents_and_charges_link_to_their_customer(fresh):
     expanded = fresh.v1.payment_intents.retrieve(intent.id, params={"expand": ["customer"]})
     assert expanded.customer.id == customer.id
     time.sleep(0)
+
+
+def test_the_dashboard_lists_customers_with_their_saved_methods(server, client):
+    from test_dashboard import Dashboard, make_user
+    customer = new_customer(client, name="Dashboard <Buyer>", email="dash-buyer@example.com")
+    card = saved_card(client, customer.id)
+    client.v1.customers.update(customer.id, params={"invoice_settings": {"default_payment_method": card.id}})
+    amazon = client.v1.payment_methods.create(params={"type": "amazon_pay"})
+    client.v1.payment_methods.attach(amazon.id, params={"customer": customer.id})
+    admin = Dashboard(server.url, *make_user(server.database))
+    page = admin.http.get("/dashboard/test/customers")
+    assert page.status_code == 200
+    assert customer.id in page.text and "Dashboard &lt;Buyer&gt;" in page.text and "<Buyer>" not in page.text
+    assert "Visa •••• 4242 (default)" in page.text and "Amazon Pay" in page.text and amazon.id in page.text

@@ -93,3 +93,33 @@ def test_charges_and_refunds_stay_in_their_account_and_mode(server, accounts):
     charge = mine.v1.charges.retrieve(paid.latest_charge)
     assert charge.amount_refunded == 100  # only the owner's refund
     assert [r.id for r in mine.v1.refunds.list(params={"payment_intent": intent.id}).data] == [refund.id]
+
+
+@pytest.mark.parametrize("owner", ["a_test", "b_test"])
+def test_customers_setup_intents_and_mandates_stay_in_their_account_and_mode(server, accounts, owner):
+    mine = server.client(accounts[owner])
+    customer = mine.v1.customers.create(params={"email": "owner@example.com", "metadata": {"k": "v"}})
+    setup = mine.v1.setup_intents.create(params={"customer": customer.id, "payment_method_types": ["card"],
+                                                 "confirm": True, "payment_method": "pm_card_visa"})
+    method = mine.v1.payment_methods.retrieve(setup.payment_method)
+    for key in _others(accounts, owner):
+        other = server.client(key)
+        _not_found(lambda: other.v1.customers.retrieve(customer.id))
+        _not_found(lambda: other.v1.customers.update(customer.id, params={"name": "changed"}))
+        _not_found(lambda: other.v1.customers.delete(customer.id))
+        _not_found(lambda: other.v1.customers.payment_methods.list(customer.id))
+        _not_found(lambda: other.v1.setup_intents.retrieve(setup.id))
+        _not_found(lambda: other.v1.setup_intents.update(setup.id, params={"metadata": {"k": "x"}}))
+        _not_found(lambda: other.v1.setup_intents.cancel(setup.id))
+        _not_found(lambda: other.v1.setup_intents.confirm(setup.id, params={"payment_method": "pm_card_visa"}))
+        _not_found(lambda: other.v1.mandates.retrieve(setup.mandate))
+        _not_found(lambda: other.v1.payment_methods.attach(method.id, params={"customer": customer.id}))
+        _not_found(lambda: other.v1.payment_methods.detach(method.id))
+        _not_found(lambda: other.v1.payment_methods.update(method.id, params={"metadata": {"k": "x"}}))
+        assert customer.id not in [c.id for c in other.v1.customers.list(params={"limit": 100}).data]
+        assert other.v1.customers.search(params={"query": "email:'owner@example.com'"}).data == []
+        assert setup.id not in [s.id for s in other.v1.setup_intents.list(params={"limit": 100}).data]
+        _not_found(lambda: other.v1.payment_methods.list(params={"customer": customer.id}))
+    assert mine.v1.customers.retrieve(customer.id).metadata.to_dict() == {"k": "v"}
+    assert mine.v1.payment_methods.retrieve(method.id).customer == customer.id
+    assert mine.v1.mandates.retrieve(setup.mandate).status == "active"

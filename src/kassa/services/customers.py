@@ -103,6 +103,19 @@ class Customers:
                           param="starting_after" if starting_after else "ending_before")
         return found
 
+    async def with_methods(self, caller: Caller, *, limit: int, starting_after: str | None = None):
+        """A page of customers, each with its saved methods (the Dashboard's Customers page)."""
+        async def read(tx: Tx):
+            found = await store.page_customers(tx, caller.account_id, caller.livemode, limit=limit,
+                                               after_id=starting_after)
+            if found is None:
+                return [], False
+            page, more, _ = found
+            methods = await store.methods_of_customers(tx, caller.account_id, caller.livemode, [c.id for c in page])
+            return [(c, [m for m in methods if m.customer == c.id]) for c in page], more
+
+        return await self.db.read(read)
+
     # ---- saved methods -----------------------------------------------------------------------
 
     async def methods(self, caller: Caller, customer_id: str, *, limit: int, starting_after: str | None,

@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from starlette.responses import Response
 
 from ...domain.errors import InvalidRequest
+from ...services.context import Caller
 from .common import Page
 from .payments import _cursor
 
@@ -130,4 +131,10 @@ async def settings(page: Page) -> Response:
 
 
 async def customers(page: Page) -> Response:
-    return page.render("customers.html")
+    """Customers and their saved payment methods, newest first, read through the customers service."""
+    service = page.request.app.state.services.customers
+    after = page.request.query_params.get("starting_after") or None
+    caller = Caller(page.user.account_id, page.livemode, "dashboard")
+    rows, more = await service.with_methods(caller, limit=25, starting_after=after)
+    next_url = page.url(f"/customers?starting_after={rows[-1][0].id}") if more and rows else None
+    return page.render("customers.html", rows=rows, next_url=next_url)

@@ -26,7 +26,7 @@
   const OFFERED = ['payment', 'linkAuthentication', 'address', 'expressCheckout'];
   const FRAME_TITLES = {payment: 'Secure payment input frame', linkAuthentication: 'Secure email input frame',
                         address: 'Secure address input frame', expressCheckout: 'Secure express checkout button frame'};
-  const SECRET = /^(pi_[A-Za-z0-9]+)_secret_[A-Za-z0-9]+$/;
+  const SECRET = /^((?:pi|seti)_[A-Za-z0-9]+)_secret_[A-Za-z0-9]+$/;
   const loadedFrom = scriptBase();
   const groups = new WeakMap(); // elements group → its private state
 
@@ -151,9 +151,11 @@
       return {data: body};
     }
 
+    /** A PaymentIntent, or a SetupIntent (seti_…), by its client secret. */
     function retrieve(clientSecret) {
       const id = intentIdOf(clientSecret, 'retrievePaymentIntent');
-      return api('GET', `/v1/payment_intents/${id}`, {client_secret: clientSecret});
+      const kind = id.startsWith('seti_') ? 'setup_intents' : 'payment_intents';
+      return api('GET', `/v1/${kind}/${id}`, {client_secret: clientSecret});
     }
 
     /** Where a failed confirmation leaves the intent, for error.payment_intent (as Stripe.js does). */
@@ -222,7 +224,8 @@
           }
           if (group.mode !== 'payment') {
             throw new IntegrationError(`stripe.confirmPayment(): the Elements were created with mode '${group.mode}'; ` +
-              "confirmPayment takes Elements in mode 'payment' (kassa has no SetupIntents or subscriptions).");
+              "confirmPayment takes Elements in mode 'payment' (use confirmSetup for mode 'setup'; kassa has no " +
+              'subscriptions).');
           }
           if (!group.submitted) {
             throw new IntegrationError('elements.submit() must be called before stripe.confirmPayment(). Call ' +
@@ -247,6 +250,7 @@
           const collected = await group.payment.collect({create: true, billingDetails: billing});
           if (collected.error) return {error: collected.error};
           chosen = collected.value.type;
+          if (collected.value.save && params.setup_future_usage === undefined) params.setup_future_usage = 'off_session';
           if (collected.paymentMethod) {
             delete params.payment_method_data;
             params.payment_method = collected.paymentMethod;
@@ -434,6 +438,99 @@
       });
     }
 
+    /** stripe.confirmSetup: save the buyer's payment method with a SetupIntent (its client secret, or
+     * the one the merchant's server made for Elements in mode 'setup'). Amazon Pay sends the buyer to
+     * approve future payments; a card may need 3D Secure, shown over the page. */
+    async function confirmSetup(args = {}) {
+      const {elements, confirmParams = {}, redirect = 'always'} = args;
+      let {clientSecret} = args;
+      if (redirect !== 'always' && redirect !== 'if_required') {
+        throw new IntegrationError('confirmSetup: redirect must be "always" or "if_required".');
+      }
+      const params = {...confirmParams};
+      let group = null;
+      let chosen = null;
+      if (elements) {
+        group = groups.get(elements);
+        if (!group) throw new IntegrationError('confirmSetup: elements must come from stripe.elements().');
+        clientSecret = clientSecret || group.clientSecret;
+        if (group.mode && group.mode !== 'setup') {
+          throw new IntegrationError(`stripe.confirmSetup(): the Elements were created with mode '${group.mode}'; ` +
+            "confirmSetup takes Elements in mode 'setup' (use confirmPayment for mode 'payment').");
+        }
+        if (group.mode && !clientSecret) {
+          throw new IntegrationError('stripe.confirmSetup(): the Elements were created with mode, so pass the ' +
+            'clientSecret of the SetupIntent your server created: confirmSetup({elements, clientSecret, confirmParams}).');
+        }
+        if (group.mode && !group.submitted) {
+          throw new IntegrationError('elements.submit() must be called before stripe.confirmSetup().');
+        }
+        group.submitted = false;
+        if (!group.payment) throw new IntegrationError('confirmSetup: create and mount a Payment Element first.');
+        const extras = await collectOthers(group);
+        if (extras.error) return {error: extras.error};
+        const data = confirmParams.payment_method_data || {};
+        const billing = mergeBilling(extras.billing, data.billing_details);
+        const collected = await group.payment.collect({create: true, billingDetails: billing});
+        if (collected.error) return {error: collected.error};
+        chosen = collected.value.type;
+        if (collected.paymentMethod) {
+          delete params.payment_method_data;
+          params.payment_method = collected.paymentMethod;
+        } else {
+          params.payment_method_data = {...data, type: chosen, ...(billing ? {billing_details: billing} : {})};
+        }
+      } else if (!clientSecret) {
+        throw new IntegrationError('confirmSetup: pass elements or clientSecret.');
+      }
+      const id = intentIdOf(clientSecret, 'confirmSetup');
+      if (!id.startsWith('seti_')) throw new IntegrationError('confirmSetup: expected a SetupIntent client secret (seti_…_secret_…).');
+      params.client_secret = clientSecret;
+      if (chosen === 'card' && redirect === 'if_required') delete params.return_url;
+      const {data: setup, error} = await api('POST', `/v1/setup_intents/${id}/confirm`, params);
+      if (error) {
+        const shaped = shapeError(error);
+        if (error.setup_intent) shaped.setup_intent = error.setup_intent;
+        if (group && group.payment) group.payment.showError(shaped);
+        return {error: shaped};
+      }
+      const result = await settleSetup(setup, redirect, confirmParams.return_url);
+      if (result.error && group && group.payment) group.payment.showError(result.error);
+      return result;
+    }
+
+    /** After a setup's confirmation: the buyer goes where they must, or the merchant gets the result. */
+    async function settleSetup(setup, redirect, returnUrl) {
+      const next = setup.next_action;
+      if (setup.status === 'requires_action' && next) {
+        if (next.type === 'redirect_to_url' && next.redirect_to_url) return navigate(next.redirect_to_url.url);
+        if (next.type === 'use_stripe_sdk' && next.use_stripe_sdk && next.use_stripe_sdk.stripe_js) {
+          const outcome = await authenticate(next.use_stripe_sdk.stripe_js, setup.client_secret);
+          if (outcome.error) return outcome;
+          return settleSetup(outcome.intent, redirect, returnUrl);
+        }
+      }
+      if (setup.status === 'requires_payment_method' && setup.last_setup_error) {
+        const error = shapeError(setup.last_setup_error);
+        error.setup_intent = setup;
+        return {error};
+      }
+      if (redirect === 'always' && returnUrl) {
+        const url = new URL(returnUrl, location.href);
+        url.searchParams.set('setup_intent', setup.id);
+        url.searchParams.set('setup_intent_client_secret', setup.client_secret);
+        url.searchParams.set('redirect_status', redirectStatus(setup.status));
+        return navigate(url.href);
+      }
+      return {setupIntent: setup};
+    }
+
+    async function retrieveSetupIntent(clientSecret) {
+      intentIdOf(clientSecret, 'retrieveSetupIntent');
+      const {data, error} = await retrieve(clientSecret);
+      return error ? {error: shapeError(error)} : {setupIntent: data};
+    }
+
     async function retrievePaymentIntent(clientSecret) {
       const {data, error} = await retrieve(clientSecret);
       return error ? {error: shapeError(error)} : {paymentIntent: data};
@@ -568,7 +665,8 @@
     /** The frame's view of an intent in mode Elements: the methods it offers. */
     function deferredIntent(group) {
       return {payment_method_types: group.paymentMethodTypes || ['card', 'amazon_pay'], amount: group.amount,
-              currency: group.currency, status: 'requires_payment_method', last_payment_error: null};
+              currency: group.currency, status: 'requires_payment_method', last_payment_error: null,
+              mode: group.mode, setup_future_usage: group.setupFutureUsage};
     }
 
     /** A shared frame element: an iframe served by kassa at /v3/elements/<slug>, whose settings come
@@ -707,6 +805,7 @@
         layout: options.layout || 'tabs',
         order: Array.isArray(options.paymentMethodOrder) ? options.paymentMethodOrder : undefined,
         billingAddress: hasBillingAddress(group),
+        save: options.savePaymentMethod === true ? true : undefined, // offer "Save for future payments"
       })});
       frame.onForget(forget);
       frame.element.update = (changes = {}) => {
@@ -878,7 +977,7 @@
 
     return {
       elements, confirmPayment, retrievePaymentIntent, handleNextAction,
-      confirmSetup: notOffered('confirmSetup'), createToken: notOffered('createToken'),
+      confirmSetup, retrieveSetupIntent, createToken: notOffered('createToken'),
       createPaymentMethod: notOffered('createPaymentMethod'), confirmCardPayment: notOffered('confirmCardPayment'),
       createConfirmationToken: notOffered('createConfirmationToken'),
       registerAppInfo() {}, _registerWrapper() {},

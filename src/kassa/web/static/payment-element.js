@@ -22,6 +22,7 @@
     succeeded: 'This payment is already complete.', processing: 'This payment is being processed.',
     requires_capture: 'This payment is already authorized.', canceled: 'This payment was canceled.',
   };
+  const SETUP_CLOSED = {succeeded: 'This payment method is already saved.', canceled: 'This setup was canceled.'};
 
   // ---- cards: brands, formatting, Stripe.js's validation codes and messages --------------------
 
@@ -139,6 +140,10 @@
   const order = parse(settings.get('order'), null);
   let billingElsewhere = parse(settings.get('billingAddress'), false) === true;
   let deferred = parse(settings.get('intent'), null); // in mode Elements: {payment_method_types, status}
+  const saveOffered = parse(settings.get('save'), false) === true; // the page offers "Save for future payments"
+  const saveField = document.getElementById('save-field');
+  const saveBox = document.getElementById('save-method');
+  let saving = false; // a setup (SetupIntent, or mode 'setup'): the method is saved, never asked
   let state = 'loading'; // loading | open | closed (paid or canceled) | broken
   let closedMessage = '';
   let focused = false;
@@ -226,11 +231,13 @@
     const choice = types.includes(previous) ? previous : types[0];
     options.replaceChildren(...types.map((type) => option(type, type === choice)));
     options.removeAttribute('aria-busy');
-    closedMessage = CLOSED[intent.status] || '';
+    saving = intent.object === 'setup_intent' || intent.mode === 'setup';
+    closedMessage = (saving ? SETUP_CLOSED : CLOSED)[intent.status] || '';
     state = closedMessage ? 'closed' : 'open';
+    saveField.hidden = !saveOffered || saving || Boolean(intent.setup_future_usage) || state === 'closed';
     for (const input of form.querySelectorAll('input, select')) input.disabled = state === 'closed';
     showMethod();
-    showError(intent.last_payment_error && state === 'open' ? FAILED : '');
+    showError((intent.last_payment_error || intent.last_setup_error) && state === 'open' ? FAILED : '');
   }
 
   async function load() {
@@ -241,7 +248,8 @@
       return;
     }
     const intentId = clientSecret.split('_secret_')[0];
-    const url = new URL(`../../v1/payment_intents/${encodeURIComponent(intentId)}`, location.href);
+    const kind = intentId.startsWith('seti_') ? 'setup_intents' : 'payment_intents';
+    const url = new URL(`../../v1/${kind}/${encodeURIComponent(intentId)}`, location.href);
     url.searchParams.set('client_secret', clientSecret);
     try {
       const response = await fetch(url, {headers: {Authorization: `Bearer ${publishableKey}`},
@@ -505,14 +513,15 @@
       form.querySelector('input[name="method"]')?.focus();
       return {error: {type: 'validation_error', code: 'incomplete', message: 'Choose a payment method.'}};
     }
-    if (type !== 'card' || state === 'closed') return {value: {type}};
+    const save = saveField.hidden ? {} : {save: saveBox.checked};
+    if (type !== 'card' || state === 'closed') return {value: {type, ...save}};
     for (const name of FIELDS) touched[name] = true;
     const first = showFieldErrors();
     if (first) {
       inputs[first.name].focus();
       return {error: {type: 'validation_error', code: first.code, message: first.text}};
     }
-    if (!message.create) return {value: {type}};
+    if (!message.create) return {value: {type, ...save}};
     if (creating) return {error: {type: 'validation_error', code: 'incomplete', message: 'A payment is already being submitted.'}};
     creating = true;
     try {
@@ -522,7 +531,7 @@
         showApiError(created.error);
         return {error: created.error};
       }
-      return {value: {type}, paymentMethod: created.id};
+      return {value: {type, ...save}, paymentMethod: created.id};
     } finally {
       creating = false;
     }
