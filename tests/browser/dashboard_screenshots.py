@@ -13,7 +13,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from browser_harness import launch, missing_browser, start_demo  # noqa: E402
-from test_dashboard import demo_login, sign_in  # noqa: E402
+from test_dashboard_pages import demo_login, sign_in  # noqa: E402
 
 IMAGES = Path(__file__).resolve().parents[2] / "docs" / "images"
 ORDERS = [(1099, "ada@example.com", "Espresso beans, 250 g", False), (4999, "grace@example.com", "Pour-over kit", False),
