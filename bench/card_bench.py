@@ -1,0 +1,99 @@
+"""One-request card payments: kassa against localstripe, and kassa's own plain create, in one run.
+
+    python bench/card_bench.py [--seconds 10] [--connections 32] [--localstripe /tmp/localstripe-venv/bin/python]
+
+Every request is ``POST /v1/payment_intents`` with ``confirm=true`` and ``payment_method=pm_card_visa``
+and a fresh Idempotency-Key (kassa answers ``succeeded`` with its charge). kassa runs one process on
+SQLite (synchronous=FULL); localstripe (``pip install localstripe`` into a venv of its own, given by
+--localstripe) runs one process too, on 127.0.0.1, started here. The same wrk script drives both.
+Targets: kassa's card payments at least 30 times localstripe's rate, and at least 70% of kassa's
+plain create rate measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import tempfile
+from pathlib import Path
+
+import httpx
+
+from common import CREATE_LUA, auth_header, start_kassa, stop, wrk
+from compare import LOCALSTRIPE_RUNNER, Localstripe, start_localstripe
+
+CARD_LUA = """
+counter = 0
+prefix = tostring(math.random(1, 1e9)) .. "-"
+wrk.method = "POST"
+wrk.body = "amount=1099&currency=usd&confirm=true&payment_method=pm_card_visa&payment_method_types[0]=card"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Authorization"] = "{auth}"
+request = function()
+  counter = counter + 1
+  wrk.headers["Idempotency-Key"] = prefix .. tostring(id) .. "-" .. tostring(counter)
+  return wrk.format(nil, "/v1/payment_intents")
+end
+setup = function(thread) thread:set("id", math.random(1, 1e9)) end
+"""
+
+
+def localstripe(python: str, workdir: Path) -> tuple[subprocess.Popen, str]:
+    """localstripe from the given venv, as bench/compare.py runs it: on 127.0.0.1 only, its store
+    pickled on every write (as localstripe does) to a file of this run."""
+    version = subprocess.run([python, "-c", "import importlib.metadata as m; print(m.version('localstripe'))"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    found = Localstripe(Path(python), workdir / "localstripe_runner.py", version)
+    found.runner.write_text(LOCALSTRIPE_RUNNER)
+    return start_localstripe(found, workdir)
+
+
+def check_once(url: str) -> None:
+    """One card payment, checked, before measuring."""
+    answer = httpx.post(url + "/v1/payment_intents", headers={"Authorization": auth_header()},
+                        data={"amount": "1099", "currency": "usd", "confirm": "true", "payment_method": "pm_card_visa",
+                              "payment_method_types[0]": "card"}, timeout=10)
+    if answer.status_code != 200 or answer.json().get("status") != "succeeded":
+        raise SystemExit(f"{url}: a card payment did not succeed: {answer.status_code} {answer.text[:300]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--localstripe", default="/tmp/localstripe-venv/bin/python",
+                        help="the python of a venv where localstripe is installed")
+    args = parser.parse_args()
+    card = CARD_LUA.format(auth=auth_header())
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        process, url = start_kassa(f"sqlite:///{workdir / 'kassa.sqlite3'}")
+        try:
+            check_once(url)
+            plain = wrk(url, CREATE_LUA.format(auth=auth_header()), seconds=args.seconds,
+                        connections=args.connections)
+            cards = wrk(url, card, seconds=args.seconds, connections=args.connections)
+        finally:
+            stop(process)
+        process, url = localstripe(args.localstripe, workdir)
+        try:
+            check_once(url)
+            local = wrk(url, card, seconds=args.seconds, connections=args.connections)
+        finally:
+            stop(process)
+    rows = [("kassa, plain create", plain), ("kassa, card payment (confirm=true, pm_card_visa)", cards),
+            ("localstripe, the same card payment", local)]
+    print(f"\n{args.connections} connections, {args.seconds} s each, one process each; kassa on SQLite "
+          "synchronous=FULL\n")
+    print(f"{'run':52} {'requests/s':>11} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for name, result in rows:
+        print(f"{name:52} {result.requests_per_second:11,.0f} {result.p50_ms:8.2f} {result.p99_ms:8.2f} "
+              f"{result.errors:7}")
+    versus_local = cards.requests_per_second / max(local.requests_per_second, 0.001)
+    versus_plain = cards.requests_per_second / plain.requests_per_second
+    print(f"\nkassa card payments / localstripe: {versus_local:.1f}x (target >= 30x)")
+    print(f"kassa card payments / kassa plain creates: {versus_plain:.0%} (target >= 70%)")
+
+
+if __name__ == "__main__":
+    main()
