@@ -12,7 +12,6 @@ from ..domain import payment_method as pms
 from ..domain import return_url as return_urls
 from ..domain import setup_intent as si
 from ..domain.errors import InvalidRequest, PaymentFailed, Refusal, no_such
-from ..domain.events import DomainEvent
 from ..domain.ids import digest, new_id, random_base62
 from ..domain.payment_method import CardInput, PaymentMethod
 from ..methods.base import ACTION_REQUIRED, AUTHORIZED, Attempt, AuthorizationRequest, Redirect

@@ -54,6 +54,26 @@ def html_page(template: str, status: int = 200, return_origin: str | None = None
                         headers=security_headers(return_origin))
 
 
+async def read_decision(request: Request, limit: int = 4096) -> str | None:
+    """The ``decision`` field of a hosted page's form (the body read up to `limit` bytes); None
+    when it is missing or the body is not a form."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            break
+    try:
+        return dict(parse_pairs(body[:limit])).get("decision")
+    except FormError:
+        return None
+
+
+def minutes_left(attempt, account) -> int:
+    """Whole minutes (at least one) until the attempt's window ends, by the account's test clock."""
+    now = int(time.time()) + (0 if attempt["livemode"] else account["test_clock_offset"])
+    return max(1, (attempt["deadline"] - now + 59) // 60)
+
+
 def outcome_url(attempt, intent, outcome: str) -> str:
     return return_urls.with_outcome(attempt["return_url"], {
         "payment_intent": intent.id,
@@ -95,26 +115,16 @@ def routes(db, intents: PaymentIntents) -> list[Route]:
             heading, message = CLOSED[attempt["outcome"]]
             return html_page("test_closed.html", 200, origin, heading=heading, message=message,
                          back_url=outcome_url(attempt, intent, attempt["outcome"]), merchant=account["name"])
-        now = int(time.time()) + (0 if attempt["livemode"] else account["test_clock_offset"])
-        minutes_left = max(1, (attempt["deadline"] - now + 59) // 60)
         return html_page("test_authorize.html", 200, origin, merchant=account["name"],
                      amount=money.format_amount(intent.amount, intent.currency),
-                     action=request.url.path, minutes_left=minutes_left)
+                     action=request.url.path, minutes_left=minutes_left(attempt, account))
 
     async def decide(request: Request) -> Response:
         found = await find(request.path_params["token"])
         if found is None:
             return not_found()
         attempt, account = found
-        body = b""
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > 4096:
-                break
-        try:
-            decision = dict(parse_pairs(body[:4096])).get("decision")
-        except FormError:
-            decision = None
+        decision = await read_decision(request)
         if decision not in ("authorize", "fail"):
             return html_page("test_closed.html", 400, heading="Unknown choice",
                          message="Choose Authorize test payment or Fail test payment.", back_url=None,

@@ -6,7 +6,6 @@ by kassa.js without a return_url, on the page that tells its opener it is done."
 from __future__ import annotations
 
 import secrets
-import time
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -19,8 +18,7 @@ from ..services.context import Caller
 from ..services.setup_intents import THREE_D_SECURE_PATH, SetupIntents, is_setup_attempt
 from ..store import customers_repo
 from ..store import repo
-from ..wire.forms import FormError, parse_pairs
-from .pages import REDIRECT_STATUS, html_page
+from .pages import REDIRECT_STATUS, html_page, minutes_left, read_decision
 from .three_d_secure import _BRANDS, _headers, _page  # noqa: PLC2701 - the same headers as payments' 3D Secure
 
 CLOSED = {
@@ -65,8 +63,6 @@ def routes(db, setups: SetupIntents) -> list[Route]:
         setup = await setups.retrieve(caller_of(account), attempt["payment_intent"])
         if attempt["outcome"] is not None:
             return _closed(attempt, account, setup)
-        now = int(time.time()) + account["test_clock_offset"]
-        minutes_left = max(1, (attempt["deadline"] - now + 59) // 60)
         card = {}
         if template == "setup_three_d_secure.html":
             async def read(tx):
@@ -75,7 +71,7 @@ def routes(db, setups: SetupIntents) -> list[Route]:
             method = await db.read(read)
             card = (method.card if method is not None else None) or {}
         return _page(template, attempt, merchant=account["name"], action=request.url.path,
-                     minutes_left=minutes_left, brand=_BRANDS.get(card.get("brand"), "Card"),
+                     minutes_left=minutes_left(attempt, account), brand=_BRANDS.get(card.get("brand"), "Card"),
                      last4=card.get("last4", "••••"))
 
     async def decide(request: Request, choices: tuple[str, str]) -> Response:
@@ -83,15 +79,7 @@ def routes(db, setups: SetupIntents) -> list[Route]:
         if found is None:
             return not_found()
         attempt, account = found
-        body = b""
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > 4096:
-                break
-        try:
-            decision = dict(parse_pairs(body[:4096])).get("decision")
-        except FormError:
-            decision = None
+        decision = await read_decision(request)
         if decision not in choices:
             return html_page("test_closed.html", 400, heading="Unknown choice", message="Choose one of the buttons.",
                              back_url=None, merchant=account["name"])

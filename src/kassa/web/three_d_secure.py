@@ -9,7 +9,6 @@ reads the intent. Tokens are one-time and stored hashed, as for the Amazon Pay t
 from __future__ import annotations
 
 import secrets
-import time
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -24,8 +23,7 @@ from ..services.card_payments import CardPayments
 from ..services.context import Caller
 from ..services.payment_intents import PaymentIntents
 from ..store import repo
-from ..wire.forms import FormError, parse_pairs
-from .pages import html_page, outcome_url, security_headers, templates
+from .pages import html_page, minutes_left, outcome_url, read_decision, security_headers, templates
 
 CLOSED = {
     "succeeded": ("Authentication complete", "This payment was authenticated."),
@@ -82,27 +80,17 @@ def routes(db, intents: PaymentIntents, cards: CardPayments) -> list[Route]:
             return _closed(attempt, account, intent)
         method = await _method(db, account["id"], intent.payment_method)
         card = (method.card if method is not None else None) or {}
-        now = int(time.time()) + account["test_clock_offset"]
-        minutes_left = max(1, (attempt["deadline"] - now + 59) // 60)
         return _page("three_d_secure.html", attempt, merchant=account["name"],
                      amount=money.format_amount(intent.amount, intent.currency),
                      brand=_BRANDS.get(card.get("brand"), "Card"), last4=card.get("last4", "••••"),
-                     action=request.url.path, minutes_left=minutes_left)
+                     action=request.url.path, minutes_left=minutes_left(attempt, account))
 
     async def decide(request: Request) -> Response:
         found = await find(request.path_params["token"])
         if found is None:
             return not_found()
         attempt, account = found
-        body = b""
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > 4096:
-                break
-        try:
-            decision = dict(parse_pairs(body[:4096])).get("decision")
-        except FormError:
-            decision = None
+        decision = await read_decision(request)
         if decision not in ("complete", "fail"):
             return html_page("test_closed.html", 400, heading="Unknown choice",
                              message="Choose Complete authentication or Fail authentication.", back_url=None,
