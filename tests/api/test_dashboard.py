@@ -15,6 +15,7 @@ import time
 import httpx
 import pytest
 
+from test_auth import new_account
 from support import kassa_command, self_signed, start_server
 
 
@@ -188,7 +189,10 @@ def test_pages_carry_a_strict_policy_and_html_is_escaped(server, client, admin):
     assert "<img src=x" not in page.text
 
 
-def test_developers_logs_show_the_api_requests(server, client, admin):
+def test_developers_logs_show_the_api_requests(server):
+    account = new_account(server)  # an account of its own: other tests' errors are not in its logs
+    client = server.client(account["secret_test"])
+    admin = Dashboard(server.url, *make_user(server.database, account=account["id"]))
     intent = client.v1.payment_intents.create(params={"amount": 700, "currency": "usd"},
                                               options={"idempotency_key": "logs-" + secrets.token_hex(4)})
     with pytest.raises(Exception):
