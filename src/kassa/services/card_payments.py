@@ -73,9 +73,10 @@ class CardPayments:
     # ---- confirm -------------------------------------------------------------------------------
 
     async def confirm(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, method: PaymentMethod,
-                      command: pi.Confirm, return_url: str | None, base_url: str, now: int):
+                      command: pi.Confirm, return_url: str | None, base_url: str, now: int, *, new: bool = False):
         """Try `method` on `intent` now: the intent (succeeded, requires_capture, requires_action), or a
-        `Refusal` carrying the declined intent, with their events."""
+        `Refusal` carrying the declined intent, with their events. A `new` intent (created in this
+        unit, not stored yet) is inserted rather than updated."""
         if caller.livemode:
             raise CardsUnavailable("payment_method")
         options = {**(intent.payment_method_options.get("card") or {}),
@@ -85,7 +86,7 @@ class CardPayments:
         request = self._request(intent, three_d_secure.new_attempt_id(), return_url, base_url, caller, command)
         decision = await self.cards.authorize_now(request, method, attempt)
         if decision.outcome != ACTION_REQUIRED:
-            return await self._apply(tx, caller, intent, command, method, decision, now)
+            return await self._apply(tx, caller, intent, command, method, decision, now, new=new)
         redirect = await self.cards.start_authentication(request)
         await repo.insert_authorization(tx, {
             "id": request.attempt_id, "token_hash": digest(redirect.token), "account_id": caller.account_id,
@@ -95,7 +96,7 @@ class CardPayments:
         action = three_d_secure.next_action(redirect.url, return_url, request.attempt_id)
         updated, events = card_attempt.require_authentication(intent, command, payment_method=method.id,
                                                               next_action=action, attempt=request.attempt_id, now=now)
-        await repo.update_intent(tx, caller.account_id, updated)
+        await repo.save_intent(tx, caller.account_id, updated, new=new)
         return updated, events
 
     @staticmethod
@@ -108,7 +109,7 @@ class CardPayments:
                                     merchant_name=caller.account_name)
 
     async def _apply(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, command: pi.Confirm | None,
-                     method: PaymentMethod, decision: Decision, now: int):
+                     method: PaymentMethod, decision: Decision, now: int, *, new: bool = False):
         """Store the connector's decision: a charge (succeeded or failed) and the intent's outcome."""
         capture = card_attempt.capture_method(intent, command) != "manual"
         events: list[DomainEvent] = []
@@ -131,14 +132,14 @@ class CardPayments:
         if decision.outcome == AUTHORIZED:
             updated, more = card_attempt.approve(intent, command, payment_method=method.id, charge_id=charge.id,
                                                  now=now)
-            await repo.update_intent(tx, caller.account_id, updated)
+            await repo.save_intent(tx, caller.account_id, updated, new=new)
             more += await self.saving.after_payment(tx, caller, updated, method, now, authenticated=command is None)
             return updated, events + more
         rendered = self.runner.render(method)
         charge_id = charge.id if charge is not None else None
         error = card_attempt.card_error(failure, payment_method=rendered, charge_id=charge_id)
         updated, more = card_attempt.decline(intent, command, error=error, charge_id=charge_id, now=now)
-        await repo.update_intent(tx, caller.account_id, updated)
+        await repo.save_intent(tx, caller.account_id, updated, new=new)
         extra = {"decline_code": failure.decline_code, "payment_method": rendered, "payment_intent": updated.id}
         if failure.advice_code:
             extra["advice_code"] = failure.advice_code

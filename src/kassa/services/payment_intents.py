@@ -143,11 +143,13 @@ class PaymentIntents:
         async def change(tx: Tx, now: int):
             creating = await self.cards.materialize(tx, caller, command, now)  # pm_card_visa: a new method
             intent, events = pi.create(creating, livemode=caller.livemode, now=now, country=caller.country)
-            await repo.insert_intent(tx, caller.account_id, intent)
-            if confirm is not None:
-                intent, more = await self._confirm(tx, caller, intent, confirm, base_url, now, connector)
-                events += more
-            return intent, events
+            if confirm is None:
+                await repo.insert_intent(tx, caller.account_id, intent)
+                return intent, events
+            # Confirmed in the same unit: the intent is inserted once, in the state the confirmation
+            # leaves it in (every path of _confirm stores it, or raises and the unit writes nothing).
+            intent, more = await self._confirm(tx, caller, intent, confirm, base_url, now, connector, new=True)
+            return intent, events + more
 
         return await self.runner.write(caller, change)
 
@@ -206,13 +208,19 @@ class PaymentIntents:
                                     kassa_base_url=base_url, merchant_name=merchant_name, shipping=intent.shipping)
 
     async def _plan(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, command: pi.Confirm,
-                    now: int) -> tuple[str, PaymentMethod]:
-        """Every check of a confirm, with no change: the return URL, and the payment method to try
-        (a new one, not stored yet, when the command gives only its type)."""
+                    now: int) -> tuple[str, PaymentMethod, list | None]:
+        """Every check of a confirm, with no change: the return URL, the payment method to try
+        (a new one, not stored yet, when the command gives only its type) and, for an off-session
+        payment of a saved method, its active mandates (read with it; None when not read)."""
         pi.check_confirm(intent, command, country=caller.country, amazon_pay_enabled=caller.amazon_pay_enabled)
         given_url = command.return_url or intent.return_url
         url = return_urls.validate(given_url, livemode=caller.livemode) if given_url else None
-        if command.payment_method:
+        mandates = None
+        if command.payment_method and command.off_session:  # the method and its mandate in one statement
+            method, mandates = await self.saving.method_and_mandates(tx, caller, command.payment_method)
+            if method is None:
+                raise NotFound(f"No such PaymentMethod: '{command.payment_method}'", param="payment_method")
+        elif command.payment_method:
             method = await self._method(tx, caller, command.payment_method)
             if method is None:
                 raise NotFound(f"No such PaymentMethod: '{command.payment_method}'", param="payment_method")
@@ -231,21 +239,23 @@ class PaymentIntents:
                 code="payment_intent_incompatible_payment_method", param="payment_method")
         pi.check_method(intent, command, method.type, country=caller.country,
                         amazon_pay_enabled=caller.amazon_pay_enabled)
-        return url, method
+        return url, method, mandates
 
     async def _confirm(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, command: pi.Confirm,
-                       base_url: str, now: int, connector: Connector):
-        url, method = await self._plan(tx, caller, intent, command, now)
+                       base_url: str, now: int, connector: Connector, *, new: bool = False):
+        """Confirm `intent` with `command` and store it (inserted when `new`: see `create`)."""
+        url, method, mandates = await self._plan(tx, caller, intent, command, now)
         events: list[DomainEvent] = []
         if not command.payment_method and command.payment_method_type:
             await repo.insert_object(tx, "payment_methods", caller.account_id, method)
         if intent.attempt:  # a new attempt voids the page of the previous one
             await repo.close_authorization(tx, intent.attempt, "canceled")
-        await self.saving.check_use(tx, caller, intent, method, command)
+        mandate = await self.saving.check_use(tx, caller, intent, method, command, mandates)
         if command.off_session and method.type != "card":  # a saved method, charged with no buyer present
-            return await self.saving.charge_off_session(tx, caller, intent, method, command, url, now, connector)
+            return await self.saving.charge_off_session(tx, caller, intent, method, command, url, now, connector,
+                                                        mandate=mandate, new=new)
         if method.type == "card":  # decided at once (or after 3D Secure): see card_payments
-            return await self.cards.confirm(tx, caller, intent, method, command, url, base_url, now)
+            return await self.cards.confirm(tx, caller, intent, method, command, url, base_url, now, new=new)
         attempt_id = new_id("atmpt")
         redirect = await connector.start_authorization(self.authorization_request(
             attempt_id, intent, url, base_url, caller.account_name))  # no I/O: the buyer goes to kassa's page
@@ -258,7 +268,7 @@ class PaymentIntents:
             events.append(DomainEvent("payment_method.attached", method))
         confirmed, more = pi.require_action(intent, command, payment_method=method.id, redirect_url=redirect.url,
                                             attempt=attempt_id, now=now)
-        await repo.update_intent(tx, caller.account_id, confirmed)
+        await repo.save_intent(tx, caller.account_id, confirmed, new=new)
         return confirmed, events + more
 
     async def decide(self, caller: Caller, authorization_id: str, intent_id: str,

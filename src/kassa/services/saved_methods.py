@@ -106,11 +106,17 @@ class SavedMethods:
 
     # ---- a saved method on a PaymentIntent ------------------------------------------------------
 
+    async def method_and_mandates(self, tx: Tx, caller: Caller, method_id: str
+                                  ) -> tuple[PaymentMethod | None, list[mandates.Mandate]]:
+        """A saved method and its active mandates, in one statement (an off-session payment needs both)."""
+        return await store.method_and_active_mandates(tx, caller.account_id, caller.livemode, method_id)
+
     async def check_use(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, method: PaymentMethod,
-                        command: pi.Confirm) -> None:
+                        command: pi.Confirm, found: list[mandates.Mandate] | None = None) -> mandates.Mandate | None:
         """Stripe's rules before an attempt with `method`: a detached method is spent, a customer's
         method needs that customer, an off-session Amazon Pay payment needs an active mandate, and
-        saving needs a customer that exists."""
+        saving needs a customer that exists. Returns that mandate (None when not needed); `found`
+        are the method's active mandates when already read."""
         check_reusable(method)
         if method.customer is not None:
             if intent.customer is None:
@@ -123,6 +129,7 @@ class SavedMethods:
                     "The provided PaymentMethod is attached to another Customer than this PaymentIntent's. Pass the "
                     "Customer it is attached to.", code="payment_intent_invalid_parameter", param="payment_method")
         usage = saving_usage(intent, command, method.type)
+        mandate = None
         if method.type == "amazon_pay":
             if usage == "on_session":
                 raise InvalidRequest("Amazon Pay takes setup_future_usage none or off_session only.",
@@ -130,12 +137,18 @@ class SavedMethods:
             if caller.livemode and (command.off_session or usage == "off_session"):
                 raise InvalidRequest(LIVE_NOT_YET, code="payment_method_unactivated", param="payment_method")
             if command.off_session:
-                await self.active_mandate(tx, caller, method)
+                mandate = await self.active_mandate(tx, caller, method, found)
         if usage in ("off_session", "on_session") and intent.customer:
             await self.customer(tx, caller, intent.customer)
+        return mandate
 
-    async def active_mandate(self, tx: Tx, caller: Caller, method: PaymentMethod) -> mandates.Mandate:
-        found = await store.active_mandates(tx, caller.account_id, caller.livemode, method.id) if method.customer else []
+    async def active_mandate(self, tx: Tx, caller: Caller, method: PaymentMethod,
+                             found: list[mandates.Mandate] | None = None) -> mandates.Mandate:
+        """The method's newest active mandate (`found`: its active mandates, when already read)."""
+        if not method.customer:
+            found = []
+        elif found is None:
+            found = await store.active_mandates(tx, caller.account_id, caller.livemode, method.id)
         if not found:
             raise InvalidRequest(
                 "This PaymentMethod has no active mandate for payments without the buyer: save it for the customer "
@@ -157,9 +170,12 @@ class SavedMethods:
         return events
 
     async def charge_off_session(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, method: PaymentMethod,
-                                 command: pi.Confirm, return_url: str | None, now: int, connector: Any):
-        """Charge a saved redirect method (Amazon Pay) now, under its active mandate."""
-        mandate = await self.active_mandate(tx, caller, method)
+                                 command: pi.Confirm, return_url: str | None, now: int, connector: Any, *,
+                                 mandate: mandates.Mandate | None = None, new: bool = False):
+        """Charge a saved redirect method (Amazon Pay) now, under its active mandate (`mandate`, when
+        `check_use` found it already). A `new` intent (created in this unit) is inserted, not updated."""
+        if mandate is None:
+            mandate = await self.active_mandate(tx, caller, method)
         capture = off_session.capture_method(intent, command, method.type) != "manual"
         completion = await connector.charge_saved(SavedCharge(
             intent_id=intent.id, amount=intent.amount, currency=intent.currency, capture=capture,
@@ -176,7 +192,7 @@ class SavedMethods:
         await repo.insert_object(tx, "charges", caller.account_id, charge, payment_intent=intent.id)
         updated, more = off_session.approve(intent, command, method_type=method.type, payment_method=method.id,
                                             charge_id=charge.id, now=now)
-        await repo.update_intent(tx, caller.account_id, updated)
+        await repo.save_intent(tx, caller.account_id, updated, new=new)
         return updated, events + more
 
 

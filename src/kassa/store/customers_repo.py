@@ -102,6 +102,20 @@ async def active_mandates(tx: Tx, account_id: str, livemode: bool, method_id: st
     return [Mandate.from_record(orjson.loads(row["data"])) for row in rows]
 
 
+async def method_and_active_mandates(tx: Tx, account_id: str, livemode: bool, method_id: str
+                                     ) -> tuple[PaymentMethod | None, list[Mandate]]:
+    """A payment method (None when it does not exist for this account and mode) and its active
+    mandates, oldest first, in one statement."""
+    rows = await tx.all("SELECT p.data, m.data AS mandate FROM payment_methods p LEFT JOIN mandates m "
+                        "ON m.payment_method = p.id AND m.account_id = p.account_id AND m.livemode = p.livemode "
+                        "AND m.status = 'active' WHERE p.id = :id AND p.account_id = :a AND p.livemode = :l "
+                        "ORDER BY m.seq", {"id": method_id, "a": account_id, "l": livemode})
+    if not rows:
+        return None, []
+    return (PaymentMethod.from_record(orjson.loads(rows[0]["data"])),
+            [Mandate.from_record(orjson.loads(row["mandate"])) for row in rows if row["mandate"] is not None])
+
+
 async def methods_of_customers(tx: Tx, account_id: str, livemode: bool, customer_ids: list[str]) -> list[PaymentMethod]:
     """Every method attached to any of these customers (the Dashboard's list)."""
     if not customer_ids:

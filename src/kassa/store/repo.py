@@ -102,6 +102,12 @@ async def update_intent(tx: Tx, account_id: str, intent: PaymentIntent) -> None:
                  "WHERE id = :id AND account_id = :account_id", _intent_row(account_id, intent))
 
 
+async def save_intent(tx: Tx, account_id: str, intent: PaymentIntent, *, new: bool) -> None:
+    """Store the intent: inserted when `new` (created by this unit and not stored yet: a create that
+    confirms at once writes its intent once, in its final state), else updated."""
+    await (insert_intent if new else update_intent)(tx, account_id, intent)
+
+
 def intent_from_row(row) -> PaymentIntent:
     return PaymentIntent.from_record(orjson.loads(row["data"]))
 
