@@ -235,3 +235,43 @@ def test_the_session_cookie_is_secure_over_https(tmp_path):
         assert "samesite=lax" in cookie.lower()
     finally:
         srv.stop()
+
+
+def test_an_admin_rolls_a_key_shown_once_and_a_viewer_cannot(server):
+    account = new_account(server)
+    old = account["secret_test"]
+    admin = Dashboard(server.url, *make_user(server.database, account=account["id"]))
+    target = "/dashboard/test/developers/keys"
+    form = admin.form("/dashboard/test/developers", target)
+    rolled = admin.http.post(target, data={**form, "kind": "secret", "expire_old_in": "0"})
+    assert rolled.status_code == 200
+    new = re.search(r"<code>(sk_test_[A-Za-z0-9]+)</code>", rolled.text).group(1)
+    assert new != old and "shown only now" in rolled.text
+    assert server.client(new).v1.payment_intents.list().object == "list"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # every process reads the key again within seconds
+        try:
+            server.client(old).v1.payment_intents.list()
+        except Exception as error:  # noqa: BLE001 - the refusal is checked below
+            assert getattr(error, "http_status", None) == 401
+            break
+        time.sleep(0.25)
+    else:
+        raise AssertionError("the old key still works")
+    again = admin.http.post(target, data={**form, "kind": "secret", "expire_old_in": "0"})  # sent twice
+    assert "sent already" in again.text and new not in again.text
+    assert server.client(new).v1.payment_intents.list().object == "list"  # rolled once: the new key stands
+    page = admin.http.get("/dashboard/test/developers").text
+    assert new not in page and new[-4:] in page  # afterwards only its prefix and last four
+    viewer = Dashboard(server.url, *make_user(server.database, "viewer", account=account["id"]))
+    csrf = field(viewer.http.get("/dashboard/test/developers").text, "csrf_token")
+    refused = viewer.http.post(target, data={"csrf_token": csrf, "form_key": "dash_" + "v" * 24, "kind": "secret",
+                                             "expire_old_in": "0"})
+    assert refused.status_code == 403
+    assert server.client(new).v1.payment_intents.list().object == "list"
+    if server.database.startswith("sqlite"):
+        with sqlite3.connect(server.database.removeprefix("sqlite:///")) as db:
+            stored = " ".join(str(row) for row in db.execute("SELECT * FROM idempotency_keys"))
+            audit = db.execute("SELECT action, outcome FROM dashboard_audit WHERE action = 'roll_key'").fetchall()
+        assert new not in stored and old not in stored  # no key at rest
+        assert ("roll_key", "done") in audit and ("roll_key", "refused") in audit

@@ -82,18 +82,23 @@ async def roll_key(db: Database, account_id: str, *, livemode: bool, kind: str, 
     """A new key of that mode and kind (returned once, stored hashed); the account's earlier ones
     stop working now, or after ``expire_old_in`` seconds. Running processes notice within
     ``wire.api.KEY_CACHE_SECONDS``."""
-    if kind not in ("secret", "publishable"):
-        raise ValueError("kind must be secret or publishable")
-    key = keys.new_key("sk" if kind == "secret" else "pk", livemode)
 
     async def unit(tx: Tx):
         if await repo.get_account(tx, account_id) is None:
             raise KeyError(account_id)
-        now = int(time.time())
-        await repo.expire_keys(tx, account_id, livemode, kind, now + max(0, expire_old_in))
-        await _add_key(tx, account_id, key, kind, livemode, now)
+        return await roll_key_in(tx, account_id, livemode=livemode, kind=kind, expire_old_in=expire_old_in,
+                                 now=int(time.time()))
 
-    await db.write(unit)
+    return await db.write(unit)
+
+
+async def roll_key_in(tx: Tx, account_id: str, *, livemode: bool, kind: str, expire_old_in: int, now: int) -> str:
+    """Roll a key inside the caller's unit of work (the Dashboard's, with its audit row)."""
+    if kind not in ("secret", "publishable"):
+        raise ValueError("kind must be secret or publishable")
+    key = keys.new_key("sk" if kind == "secret" else "pk", livemode)
+    await repo.expire_keys(tx, account_id, livemode, kind, now + max(0, expire_old_in))
+    await _add_key(tx, account_id, key, kind, livemode, now)
     return key
 
 

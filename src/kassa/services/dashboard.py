@@ -15,11 +15,13 @@ from typing import Any
 
 import orjson
 
+from ..domain import keys
 from ..domain import payment_intent as pi
 from ..domain.errors import InvalidRequest, KassaError, Refusal
 from ..domain.ids import random_base62
 from ..store import dashboard_repo, repo
 from ..store.database import Database, Tx, UniqueViolation
+from . import accounts
 from .context import Caller, Replayed
 from .events import WebhookEndpoints, resend_in
 from .payment_intents import PaymentIntents
@@ -27,6 +29,7 @@ from .refunds import Refunds
 from .users import SignedIn
 
 FORM_KEY = re.compile(r"^dash_[A-Za-z0-9]{20,40}$")
+ROLL_GRACE_SECONDS = (0, 3600, 86400)  # the old key stops now, in an hour, or in a day
 PAGE_SIZE = 25
 _OBJECT_ID = re.compile(r"^(pi|ch|py|re)_[A-Za-z0-9]{1,60}$")
 
@@ -116,6 +119,42 @@ class Dashboard:
         if isinstance(result, Refusal):
             raise result.error
         return Outcome("done", result)
+
+    async def roll_key(self, user: SignedIn, livemode: bool, kind: str, expire_old_in: int,
+                       form_key: str) -> Outcome:
+        """Roll one of the account's keys: the new key is in the Outcome, to be shown once (it is
+        stored only hashed, and never in the form's stored response); the old one stops now or
+        after ``expire_old_in`` seconds. A form sent twice rolls once."""
+        detail = {"mode": "live" if livemode else "test", "kind": kind, "expire_old_in": expire_old_in}
+        try:
+            require_admin(user)
+        except Forbidden:
+            await self._record_refusal(user, livemode, "roll_key", kind, detail, "viewer")
+            raise
+        if kind not in ("secret", "publishable") or expire_old_in not in ROLL_GRACE_SECONDS:
+            raise InvalidRequest("Choose the kind of key and when the old one stops working.")
+        if not isinstance(form_key, str) or not FORM_KEY.match(form_key):
+            raise InvalidRequest("This form is out of date. Reload the page and try again.")
+
+        async def unit(tx: Tx):
+            if await repo.get_idempotent(tx, user.account_id, livemode, form_key) is not None:
+                return None
+            now = int(time.time())
+            key = await accounts.roll_key_in(tx, user.account_id, livemode=livemode, kind=kind,
+                                             expire_old_in=expire_old_in, now=now)
+            await repo.save_idempotent(tx, user.account_id, livemode, form_key, "roll_key", 200,
+                                       orjson.dumps({"dashboard": "roll_key"}), now)
+            await dashboard_repo.insert_audit(tx, {
+                "account_id": user.account_id, "livemode": livemode, "created": now, "user_email": user.email,
+                "action": "roll_key", "object_id": kind, "detail": {**detail, "result": keys.redact(key)},
+                "outcome": "done"})
+            return key
+
+        try:
+            key = await self.db.write(unit)
+        except UniqueViolation:  # the same form, sent to another process at the same moment
+            key = None
+        return Outcome("already") if key is None else Outcome("done", key)
 
     async def _record_refusal(self, user: SignedIn, livemode: bool, action: str, object_id: str, detail: dict,
                               reason: str) -> None:

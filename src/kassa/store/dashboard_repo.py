@@ -181,5 +181,5 @@ async def attempts_of_deliveries(tx: Tx, delivery_ids: list[str]) -> dict[str, l
 
 
 async def api_keys(tx: Tx, account_id: str) -> list:
-    return list(await tx.all("SELECT livemode, kind, redacted, created FROM api_keys WHERE account_id = :a "
-                             "ORDER BY livemode, kind, created", {"a": account_id}))
+    return list(await tx.all("SELECT livemode, kind, redacted, created, expires_at, last_used FROM api_keys "
+                             "WHERE account_id = :a ORDER BY livemode, kind, created", {"a": account_id}))

@@ -33,6 +33,7 @@ PAGES = [
     ("/webhooks/{endpoint_id}", developers.endpoint, ["GET"]),
     ("/webhooks/{endpoint_id}/{action}", developers.endpoint_action, ["POST"]),
     ("/developers", developers.developers, ["GET"]),
+    ("/developers/keys", developers.roll_key, ["POST"]),
     ("/settings", developers.settings, ["GET"]),
 ]
 

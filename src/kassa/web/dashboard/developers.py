@@ -118,11 +118,27 @@ async def endpoint_action(page: Page) -> Response:
     return page.render("message.html", 404, title="Not found", message="No such action.")
 
 
-async def developers(page: Page) -> Response:
+async def developers(page: Page, status: int = 200, new_key: str | None = None,
+                     notice: str | None = None) -> Response:
     reads = page.request.app.state.services.dashboard_reads
     errors_only = page.request.query_params.get("errors") == "1"
     found = await reads.developers(page.user, page.livemode, errors_only)
-    return page.render("developers.html", **found, errors_only=errors_only)
+    return page.render("developers.html", status, **found, errors_only=errors_only, new_key=new_key,
+                       notice=notice)
+
+
+async def roll_key(page: Page) -> Response:
+    """Roll a key: the new one is shown on this answer only (it is kept as a digest)."""
+    services = page.request.app.state.services
+    try:
+        grace = int(page.form.get("expire_old_in") or "0")
+    except ValueError:
+        grace = -1
+    outcome = await services.dashboard.roll_key(page.user, page.livemode, page.form.get("kind", ""), grace,
+                                                page.form.get("form_key", ""))
+    if outcome.status == "already":
+        return await developers(page, notice="That form was sent already: the key was rolled once, and shown then.")
+    return await developers(page, new_key=outcome.result)
 
 
 async def settings(page: Page) -> Response:
