@@ -102,7 +102,7 @@ def live(request, tmp_path_factory):
 def _reset(request):
     if "live" in request.fixturenames:
         double = request.getfixturevalue("live").double
-        double.authorization, double.decline_reason = "approve", "HardDeclined"
+        double.authorization, double.decline_reason, double.saved_charges = "approve", "HardDeclined", "approve"
 
 
 def _only_charge(live, intent) -> dict:
@@ -576,3 +576,99 @@ def test_uncaptured_hold_ends_released_at_amazon(live):
     ended = wait_for(lambda: (found := live.retrieve(intent.id)).status == "canceled" and found)
     assert ended.cancellation_reason == "automatic" and ended.amount_capturable == 0
     assert _only_charge(live, intent)["statusDetails"]["state"] == "Canceled"
+
+
+# ---- saved Amazon Pay: a Recurring Charge Permission, charged with no buyer present ------------
+
+def _saved(live) -> tuple[str, str, str]:
+    """A live customer who paid once with setup_future_usage=off_session: (customer, method, permission)."""
+    customer = live.client.v1.customers.create(params={"email": "returning@example.com"})
+    intent = live.intent(customer=customer.id, setup_future_usage="off_session")
+    options = button_of(live.get(intent.next_action.redirect_to_url.url).text)
+    payload = json.loads(options["createCheckoutSessionConfig"]["payloadJSON"])
+    assert payload["chargePermissionType"] == "Recurring"
+    assert payload["recurringMetadata"] == {"frequency": {"unit": "Variable", "value": "0"}}
+    assert live.buy(intent)["redirect_status"] == "succeeded"
+    paid = live.retrieve(intent.id)
+    method = live.client.v1.payment_methods.retrieve(paid.payment_method)
+    assert method.customer == customer.id
+    permission = _only_charge(live, intent)["chargePermissionId"]
+    assert live.double.permissions[permission]["statusDetails"]["state"] == "Chargeable"
+    return customer.id, method.id, permission
+
+
+def _off_session(live, customer: str, method: str, **options):
+    return live.client.v1.payment_intents.create(params={
+        "amount": 2500, "currency": "usd", "customer": customer, "payment_method": method, "confirm": True,
+        "off_session": True}, options=options)
+
+
+def test_a_saved_amazon_pay_method_is_charged_off_session_once(live):
+    customer, method, permission = _saved(live)
+    creates = len(live.calls("/v2/charges"))
+    paid = _off_session(live, customer, method, idempotency_key=f"again-{method}")
+    assert (paid.status, paid.amount_received, paid.payment_method, paid.next_action) == ("succeeded", 2500, method,
+                                                                                          None)
+    made = live.calls("/v2/charges")[creates:]
+    assert [(r.status, r.replayed) for r in made] == [(201, False)]
+    charge = live.client.v1.charges.retrieve(paid.latest_charge)
+    assert charge.amount_captured == 2500 and charge.customer == customer
+    at_amazon = [c for c in live.double.charges.values() if c["chargePermissionId"] == permission]
+    assert {c["captureAmount"]["amount"] for c in at_amazon if c["captureAmount"]} == {"10.99", "25.00"}
+    again = _off_session(live, customer, method, idempotency_key=f"again-{method}")  # the same request again
+    assert again.id == paid.id and len(live.calls("/v2/charges")) == creates + 1
+    held = live.client.v1.payment_intents.create(params={
+        "amount": 700, "currency": "usd", "customer": customer, "payment_method": method, "confirm": True,
+        "off_session": True, "capture_method": "manual"})
+    assert (held.status, held.amount_capturable) == ("requires_capture", 700)
+    assert live.client.v1.payment_intents.capture(held.id).status == "succeeded"
+
+
+def test_an_off_session_decline_keeps_the_intent_waiting_for_another_method(live):
+    customer, method, _ = _saved(live)
+    live.double.saved_charges = "HardDeclined"
+    with pytest.raises(stripe.CardError) as info:
+        _off_session(live, customer, method)
+    assert info.value.http_status == 402 and info.value.code == "payment_intent_payment_attempt_failed"
+    intent = live.retrieve(info.value.error.payment_intent.id)
+    assert intent.status == "requires_payment_method" and intent.payment_method is None
+    assert intent.last_payment_error.decline_code == "generic_decline"
+
+
+def test_a_charge_amazon_never_answered_is_settled_by_the_sweep(live):
+    customer, method, permission = _saved(live)
+    before = len(live.calls("/v2/charges"))
+    for _ in range(3):  # Amazon charges; every answer is lost
+        live.double.drop_next("POST", "/v2/charges")
+    with pytest.raises(stripe.APIError) as info:
+        _off_session(live, customer, method)
+    assert info.value.http_status == 502 and "recorded" in info.value.user_message
+    intents = live.client.v1.payment_intents.list(params={"customer": customer, "limit": 1}).data
+    assert intents[0].status == "requires_payment_method" and intents[0].amount == 2500  # recorded, not applied
+    due_now(live.server.database)
+    done = wait_for(lambda: (found := live.retrieve(intents[0].id)).status == "succeeded" and found)
+    assert done.amount_received == 2500
+    made = live.calls("/v2/charges")[before:]
+    assert len([r for r in made if not r.replayed]) == 1 and made[-1].replayed  # charged once, then read back
+    assert len([c for c in live.double.charges.values() if c["chargePermissionId"] == permission]) == 2
+
+
+def test_a_permission_amazon_closes_ends_the_mandate_and_detaches_the_method(live):
+    customer, method, permission = _saved(live)
+    live.double.close_permission(permission)
+    response = live.notify(live.double.notifications[-1])
+    assert (response.status_code, response.text) == (200, "ok")
+    assert live.client.v1.payment_methods.retrieve(method).customer is None
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        _off_session(live, customer, method)
+    assert info.value.http_status == 400 and "may not be used again" in info.value.user_message
+    assert len(live.events(method, "payment_method.detached")) == 1
+
+
+def test_a_permission_closed_without_a_notification_is_found_when_charged(live):
+    customer, method, permission = _saved(live)
+    live.double.close_permission(permission)  # its notification never reaches kassa
+    with pytest.raises(stripe.CardError) as info:
+        _off_session(live, customer, method)
+    assert info.value.code == "payment_intent_payment_attempt_failed"
+    assert live.client.v1.payment_methods.retrieve(method).customer is None  # detached: its mandate ended

@@ -71,6 +71,8 @@ ALLOWED = {  # request fields the double knows; others get UnrecognizedField, as
     "capture": {"captureAmount", "softDescriptor"},
     "cancel": {"cancellationReason"},
     "refund": {"chargeId", "refundAmount", "softDescriptor"},
+    "charge": {"chargePermissionId", "chargeAmount", "captureNow", "canHandlePendingAuthorization", "softDescriptor",
+               "merchantMetadata", "providerMetadata"},
 }
 METADATA_LIMITS = {"merchantReferenceId": 256, "merchantStoreName": 50, "noteToBuyer": 255, "customInformation": 4096}
 
@@ -159,6 +161,8 @@ class AmazonPayDouble:
         self.requests: list[Recorded] = []
         self.notifications: list[str] = []  # signed SNS bodies, one per asynchronous change
         self.checkouts: list[str] = []  # sessions created by checkout.js from a signed button payload
+        self.permissions: dict[str, dict[str, Any]] = {}  # Recurring Charge Permissions, by id
+        self.saved_charges = "approve"  # what Create Charge answers: approve, or a reason code (SoftDeclined, …)
         self._buyer: dict[str, str] = {}  # checkoutSessionId → the buyer's answer
         self._intent_of_charge: dict[str, str] = {}
         self._saved: dict[str, tuple[tuple[str, str, bytes], int, Any]] = {}
@@ -320,6 +324,8 @@ class AmazonPayDouble:
             ("POST", 3, "charges", "capture"): (self._capture, True),
             ("DELETE", 3, "charges", "cancel"): (self._cancel, False),
             ("POST", 1, "refunds"): (self._create_refund, True),
+            ("POST", 1, "charges"): (self._create_charge, True),
+            ("GET", 2, "chargePermissions"): (self._get_permission, False),
             ("GET", 2, "refunds"): (self._get_refund, False),
         }
         shape = (method, len(rest), *rest[:1], *rest[2:3])
@@ -384,6 +390,8 @@ class AmazonPayDouble:
             "merchantMetadata": {name: metadata.get(name) for name in METADATA_LIMITS},
             "buyer": None, "shippingAddress": data.get("addressDetails"), "billingAddress": None,
             "chargePermissionId": None, "chargeId": None, "constraints": [],
+            "chargePermissionType": data.get("chargePermissionType") or "OneTime",
+            "recurringMetadata": data.get("recurringMetadata"),
             "statusDetails": _status("Open"), "creationTimestamp": _stamp(now),
             "expirationTimestamp": _stamp(now + timedelta(hours=24)), "storeId": data["storeId"],
             "releaseEnvironment": "Sandbox" if self.sandbox else "Live",
@@ -427,10 +435,18 @@ class AmazonPayDouble:
                        statusDetails=_status("Completed"))
         return (202 if pending else 200), session
 
-    def _new_charge(self, session: dict[str, Any], status: dict[str, Any]) -> dict[str, Any]:
-        price = session["paymentDetails"]["chargeAmount"]
+    def _new_charge(self, session: dict[str, Any], status: dict[str, Any], price: dict[str, str] | None = None,
+                    permission: str | None = None) -> dict[str, Any]:
+        price = price or session["paymentDetails"]["chargeAmount"]
         now = datetime.now(timezone.utc)
-        permission = _amazon_id()
+        permission = permission or session.get("chargePermissionId") or _amazon_id()
+        if session.get("chargePermissionType") == "Recurring" and permission not in self.permissions:
+            self.permissions[permission] = {
+                "chargePermissionId": permission, "chargePermissionType": "Recurring",
+                "recurringMetadata": session.get("recurringMetadata"), "merchantMetadata": session["merchantMetadata"],
+                "statusDetails": _status("Chargeable"), "creationTimestamp": _stamp(now),
+                "expirationTimestamp": _stamp(now + timedelta(days=365)),
+                "releaseEnvironment": session["releaseEnvironment"]}
         charge = {"chargeId": f"{permission}-C{str(uuid.uuid4().int)[:6]}", "chargePermissionId": permission,
                   "chargeAmount": price, "captureAmount": price if status["state"] == "Captured" else None,
                   "refundedAmount": None, "convertedAmount": None, "conversionRate": None, "softDescriptor": None,
@@ -441,6 +457,36 @@ class AmazonPayDouble:
         self.charges[charge["chargeId"]] = charge
         self._intent_of_charge[charge["chargeId"]] = session["paymentDetails"]["paymentIntent"]
         return charge
+
+    def _create_charge(self, data: Any) -> tuple[int, dict[str, Any]]:
+        """Charge a Recurring Charge Permission with no buyer present (201), or refuse: the
+        permission not Chargeable (422 InvalidChargePermissionStatus), a decline the test asked for."""
+        _fields(data, ALLOWED["charge"], "")
+        permission = self._object(self.permissions, str(data.get("chargePermissionId")), "Charge Permission")
+        price = _price(data.get("chargeAmount"), "chargeAmount")
+        if not isinstance(data.get("captureNow", False), bool):
+            raise ApiError(400, "InvalidParameterValue", "captureNow must be a boolean.")
+        if permission["statusDetails"]["state"] != "Chargeable":
+            raise ApiError(422, "InvalidChargePermissionStatus", "The Charge Permission is in "
+                           f"{permission['statusDetails']['state']} state.")
+        if self.saved_charges != "approve":
+            raise ApiError(422, self.saved_charges, "The charge was declined.")
+        session = {"paymentDetails": {"paymentIntent": "AuthorizeWithCapture" if data.get("captureNow") else
+                                      "Authorize", "chargeAmount": price},
+                   "merchantMetadata": permission["merchantMetadata"], "releaseEnvironment": permission[
+                       "releaseEnvironment"], "chargePermissionType": "Recurring"}
+        charge = self._new_charge(session, _status("Captured" if data.get("captureNow") else "Authorized"), price,
+                                  permission["chargePermissionId"])
+        return 201, charge
+
+    def _get_permission(self, permission_id: str, _: Any) -> tuple[int, dict[str, Any]]:
+        return 200, self._object(self.permissions, permission_id, "Charge Permission")
+
+    def close_permission(self, permission_id: str, reason: str = "BuyerCanceled") -> None:
+        """The buyer (or Amazon) closes a Charge Permission: a CHARGE_PERMISSION notification goes out."""
+        with self._lock:
+            self.permissions[permission_id]["statusDetails"] = _status("Closed", reason)
+            self.notifications.append(self.notification("CHARGE_PERMISSION", permission_id, permission_id))
 
     def _get_charge(self, charge_id: str, _: Any) -> tuple[int, dict[str, Any]]:
         return 200, self._object(self.charges, charge_id, "Charge")

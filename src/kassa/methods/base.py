@@ -23,6 +23,7 @@ class AuthorizationRequest:
     kassa_base_url: str
     merchant_name: str
     shipping: dict | None = None  # the intent's shipping (Stripe's shape): Amazon Pay's PayAndShip
+    save_for_future: bool = False  # setup_future_usage=off_session with a customer: keep a permission to charge
 
 
 @dataclass(frozen=True, slots=True)

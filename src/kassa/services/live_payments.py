@@ -19,8 +19,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from ..domain import card_attempt as card_attempts
+from ..domain import charge as charges
+from ..domain import mandate as mandates
+from ..domain import off_session
 from ..domain import payment_intent as pi
-from ..domain.errors import KassaError
+from ..domain.errors import InvalidRequest, KassaError, PaymentFailed, Refusal
 from ..domain.ids import digest
 from ..methods.amazon_pay.live import (
     CANCEL_SUFFIX,
@@ -32,11 +36,12 @@ from ..methods.amazon_pay.live import (
     SessionMismatch,
     decline_for,
 )
-from ..store import repo
+from ..methods.base import AUTHORIZED, SavedCharge
+from ..store import customers_repo, repo
 from ..store.database import Tx
 from . import processor_requests as requests
 from .context import Caller
-from .payment_intents import PaymentIntents, unsealed
+from .payment_intents import PaymentIntents, check_client_secret, unsealed
 
 log = logging.getLogger("kassa.live_payments")
 
@@ -238,6 +243,126 @@ class LivePayments:
             await requests.close(self.db, request["id"], "failed", f"{error.reason_code}: {error.message}")
             raise error.as_kassa_error() from None
 
+    # ---- saved Amazon Pay: charged with no buyer present, and permissions Amazon closes ----------
+
+    async def confirm_off_session(self, caller: Caller, command: pi.Confirm, *, intent_id: str | None = None,
+                                  create: pi.CreateIntent | None = None, client_secret: str | None = None):
+        """An off-session payment of a saved Amazon Pay method under its Charge Permission: the
+        intent (created here when `create`) and the charge to ask for are recorded first, Create
+        Charge is sent with a key fixed by that record, and its answer applied in a second unit."""
+        connector = await self._connector(caller)
+
+        async def record(tx: Tx, now: int):
+            if create is not None:
+                intent, events = pi.create(create, livemode=True, now=now, country=caller.country)
+            else:
+                intent, events = await self.intents._current(tx, caller, intent_id, now)
+                if caller.publishable:
+                    check_client_secret(intent_id, client_secret, intent)
+            _, method, found = await self.intents._plan(tx, caller, intent, command, now)
+            mandate = await self.intents.saving.check_use(tx, caller, intent, method, command, found)
+            if mandate is None:
+                raise InvalidRequest("Off-session payments in live mode take a saved Amazon Pay method.",
+                                     code="payment_method_unactivated", param="payment_method")
+            if create is not None:
+                await repo.insert_intent(tx, caller.account_id, intent)
+            capture = off_session.capture_method(intent, command, method.type) != "manual"
+            request = await requests.record(tx, caller, "charge", intent.id, mandate.external_id, now,
+                                            amount=intent.amount, currency=intent.currency,
+                                            detail=f"{method.id}:{'capture' if capture else 'manual'}")
+            return request, events
+
+        request = await self.runner.write(unsealed(caller), record)
+        completion = await self._send_charge(caller, connector, request)
+        result = await self._apply_charge(caller, request, completion, command)
+        if completion.reason_code == "InvalidChargePermissionStatus" and await connector.permission_closed(
+                request["external_id"]):  # closed without a notification reaching kassa: found now
+            await self.permission_closed(caller, request["external_id"])
+        return result
+
+    async def _send_charge(self, caller: Caller, connector, request: dict[str, Any]):
+        method_id, _, how = request["detail"].partition(":")
+        try:
+            return await connector.charge_saved(SavedCharge(
+                intent_id=request["object_id"], amount=request["amount"], currency=request["currency"],
+                capture=how == "capture", mandate_id="", permission_id=request["external_id"],
+                idempotency_key=request["id"]))
+        except AmazonPayError as error:
+            log.warning("Amazon Pay charge %s of %s: %s (HTTP %s)", request["id"], request["object_id"],
+                        error.reason_code, error.status)
+            if error.retryable or error.status == 0:
+                await requests.postpone(self.db, request, f"{error.reason_code}: {error.message}")
+                raise AmazonPayUnavailable(
+                    "Amazon Pay did not answer the charge in time. It is recorded: kassa keeps asking Amazon Pay "
+                    "and applies it once confirmed. Retrieve the PaymentIntent to see it.") from None
+            await requests.close(self.db, request["id"], "failed", f"{error.reason_code}: {error.message}")
+            raise error.as_kassa_error() from None
+
+    async def _apply_charge(self, caller: Caller, request: dict[str, Any], completion, command: pi.Confirm | None):
+        """Apply Create Charge's answer to the intent, with the record closed in the same unit; a
+        charge for an intent that moved on meanwhile (canceled) is recorded to be given back."""
+        method_id, _, how = request["detail"].partition(":")
+        command = command or pi.Confirm(payment_method=method_id, off_session=True)
+        strays: list[dict] = []
+
+        async def change(tx: Tx, now: int):
+            intent, events = await self.intents._current(tx, caller, request["object_id"], now)
+            if not await repo.finish_processor_request(tx, request["id"], "done"):
+                return intent, events  # applied already (the sweep, or the merchant's own call)
+            if intent.status not in card_attempts.STARTS:
+                if completion.outcome == AUTHORIZED and completion.charge_id:
+                    strays.append(await requests.record(tx, caller, "reverse", intent.id, completion.charge_id, now))
+                return intent, events
+            method = await self.intents._method(tx, caller, method_id)
+            if completion.outcome == AUTHORIZED:
+                charge, more = charges.authorize(
+                    livemode=True, amount=intent.amount, currency=intent.currency, intent_id=intent.id,
+                    payment_method=method_id, capture=how == "capture", now=now, description=intent.description,
+                    receipt_email=command.receipt_email or intent.receipt_email,
+                    billing_details=method.billing_details if method else {}, shipping=command.shipping or
+                    intent.shipping, statement_descriptor=intent.statement_descriptor,
+                    transaction_id=completion.charge_id, customer=intent.customer)
+                await repo.insert_object(tx, "charges", caller.account_id, charge, payment_intent=intent.id)
+                updated, changed = off_session.approve(intent, command, method_type="amazon_pay",
+                                                       payment_method=method_id, charge_id=charge.id, now=now)
+                await repo.update_intent(tx, caller.account_id, updated)
+                return updated, events + more + changed
+            rendered = self.runner.render(method) if method else None
+            error = {"code": "payment_intent_payment_attempt_failed", "decline_code": completion.decline_code,
+                     "doc_url": "https://docs.stripe.com/error-codes/payment-intent-payment-attempt-failed",
+                     "message": completion.message or pi.DECLINED, "payment_method": rendered,
+                     "type": "invalid_request_error"}
+            updated, changed = card_attempts.decline(intent, command, error=error, charge_id=None, now=now)
+            await repo.update_intent(tx, caller.account_id, updated)
+            refusal = PaymentFailed(error["message"], code="payment_intent_payment_attempt_failed",
+                                    extra={"decline_code": completion.decline_code} if completion.decline_code else None)
+            return Refusal(refusal, updated), events + changed
+
+        result = await self.runner.write(caller, change)
+        for stray in strays:
+            await self._give_back(caller, stray)
+        return result
+
+    async def permission_closed(self, caller: Caller, permission_id: str) -> int:
+        """Amazon closed a Charge Permission: the mandates standing for it end and their methods are
+        detached (``mandate.updated``, ``payment_method.detached``). Returns how many ended."""
+
+        async def change(tx: Tx, now: int):
+            found = await customers_repo.mandates_of_permission(tx, caller.account_id, permission_id)
+            events = []
+            for mandate in found:
+                method = await self.intents._method(tx, caller, mandate.payment_method)
+                if method is not None and method.customer is not None:
+                    _, more = await self.intents.saving.detach(tx, caller, method)
+                    events += more
+                else:
+                    ended, more = mandates.end(mandate)
+                    await customers_repo.update_mandate(tx, caller.account_id, ended)
+                    events += more
+            return len(found), events
+
+        return await self.runner.write(unsealed(caller), change)
+
     # ---- the sweep: requests left pending --------------------------------------------------------
 
     async def settle_request(self, caller: Caller, request_id: str) -> None:
@@ -256,6 +381,9 @@ class LivePayments:
                 await self._settle_checkout(caller, request)
             elif request["kind"] == "reverse":
                 await self._give_back(caller, request)
+            elif request["kind"] == "charge":
+                connector = await self._connector(caller)
+                await self._apply_charge(caller, request, await self._send_charge(caller, connector, request), None)
         except AmazonPayUnavailable:
             pass  # postponed by _send
         except AmazonPayError as error:

@@ -27,6 +27,7 @@ from ..methods.card import three_d_secure
 from ..store import repo
 from ..store.database import Tx
 from . import processor_requests
+from .saved_methods import saving_usage
 from .connectors import Connectors
 from .context import Caller
 from .unit import Runner
@@ -138,6 +139,8 @@ class PaymentIntents:
         """Create (and with ``confirm``, confirm) in one unit of work: a retry with the same
         Idempotency-Key answers the same intent, live mode included (no processor call is made
         here: the buyer starts Amazon Pay's checkout from kassa's page)."""
+        if confirm is not None and caller.livemode and confirm.off_session:  # Amazon Pay is asked between units
+            return await self.live.confirm_off_session(caller, confirm, create=command)
         connector = await self.connectors.for_account(caller.account_id, caller.livemode) if confirm else None
 
         async def change(tx: Tx, now: int):
@@ -187,6 +190,9 @@ class PaymentIntents:
 
     async def confirm(self, caller: Caller, intent_id: str, command: pi.Confirm, *, client_secret: str | None,
                       base_url: str):
+        if caller.livemode and command.off_session:  # a saved Amazon Pay method: asked between units
+            return await self.live.confirm_off_session(caller, command, intent_id=intent_id,
+                                                       client_secret=client_secret)
         connector = await self.connectors.for_account(caller.account_id, caller.livemode)
 
         async def change(tx: Tx, now: int):
@@ -203,9 +209,11 @@ class PaymentIntents:
                               merchant_name: str) -> AuthorizationRequest:
         """What a connector needs to send the buyer off for this attempt of ``intent``."""
         capture = pi.effective_capture_method(intent) != "manual"
+        save = bool(intent.customer) and saving_usage(intent, None, "amazon_pay") == "off_session"
         return AuthorizationRequest(attempt_id=attempt_id, intent_id=intent.id, amount=intent.amount,
                                     currency=intent.currency, capture=capture, return_url=url,
-                                    kassa_base_url=base_url, merchant_name=merchant_name, shipping=intent.shipping)
+                                    kassa_base_url=base_url, merchant_name=merchant_name, shipping=intent.shipping,
+                                    save_for_future=save)
 
     async def _plan(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, command: pi.Confirm,
                     now: int) -> tuple[str, PaymentMethod, list | None]:
@@ -329,7 +337,8 @@ class PaymentIntents:
                 await repo.update_intent(tx, caller.account_id, updated)
                 return ("processing", updated), events
             if completion.outcome == AUTHORIZED:
-                updated, events = await self._authorize(tx, caller, intent, now, transaction_id=completion.charge_id)
+                updated, events = await self._authorize(tx, caller, intent, now, transaction_id=completion.charge_id,
+                                                        permission_id=completion.charge_permission_id)
                 outcome = "succeeded"
             else:
                 updated, events = await self._fail(tx, caller, intent, completion.message or pi.DECLINED, now,
@@ -367,7 +376,7 @@ class PaymentIntents:
         return await self.runner.write(caller, change)
 
     async def _authorize(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, now: int,
-                         transaction_id: str | None = None):
+                         transaction_id: str | None = None, permission_id: str | None = None):
         method = await self._method(tx, caller, intent.payment_method)
         capture = pi.effective_capture_method(intent) != "manual"
         charge, events = charges.authorize(
@@ -379,7 +388,7 @@ class PaymentIntents:
         await repo.insert_object(tx, "charges", caller.account_id, charge, payment_intent=intent.id)
         authorized, more = pi.authorize(intent, charge_id=charge.id, now=now)
         await repo.update_intent(tx, caller.account_id, authorized)
-        more += await self.saving.after_payment(tx, caller, authorized, method, now)
+        more += await self.saving.after_payment(tx, caller, authorized, method, now, permission_id=permission_id)
         return authorized, events + more
 
     async def read_with_charge(self, caller: Caller, intent_id: str) -> tuple[pi.PaymentIntent, Charge | None]:

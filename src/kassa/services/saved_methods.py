@@ -25,8 +25,10 @@ from ..store.database import Tx
 from .context import Caller
 from .unit import Runner
 
-LIVE_NOT_YET = ("Saving Amazon Pay for future payments and off-session payments are available in test mode; live "
-                "mode does not offer them yet (it needs Amazon Pay Charge Permissions of type Recurring).")
+LIVE_NOT_SAVED = ("This Amazon Pay method has no Charge Permission to charge without the buyer: save it live with a "
+                  "payment made with setup_future_usage=off_session and a customer.")
+LIVE_NOT_YET = ("A SetupIntent for Amazon Pay is available in test mode; in live mode, save Amazon Pay with a "
+                "payment made with setup_future_usage=off_session and a customer (a Recurring Charge Permission).")
 
 
 def saving_usage(intent: pi.PaymentIntent, command: pi.Confirm | None, method_type: str) -> str | None:
@@ -90,7 +92,8 @@ class SavedMethods:
         return found
 
     async def save(self, tx: Tx, caller: Caller, method: PaymentMethod, customer_id: str | None, *, usage: str,
-                   now: int, accepted: dict | None = None) -> tuple[PaymentMethod, mandates.Mandate, list[DomainEvent]]:
+                   now: int, accepted: dict | None = None, permission_id: str | None = None
+                   ) -> tuple[PaymentMethod, mandates.Mandate, list[DomainEvent]]:
         """A method set up for future use: attached to its customer (if any), and its mandate."""
         events: list[DomainEvent] = []
         if customer_id:
@@ -100,7 +103,8 @@ class SavedMethods:
             await store.update_method(tx, caller.account_id, method)
         mandate = mandates.create(payment_method=method.id, method_type=method.type, customer=customer_id,
                                   livemode=caller.livemode, now=now, accepted=accepted,
-                                  single_use=usage == "on_session" and method.type == "card")
+                                  single_use=usage == "on_session" and method.type == "card",
+                                  external_id=permission_id)
         await store.insert_mandate(tx, caller.account_id, mandate)
         return method, mandate, events
 
@@ -134,10 +138,11 @@ class SavedMethods:
             if usage == "on_session":
                 raise InvalidRequest("Amazon Pay takes setup_future_usage none or off_session only.",
                                      code="payment_intent_invalid_parameter", param="setup_future_usage")
-            if caller.livemode and (command.off_session or usage == "off_session"):
-                raise InvalidRequest(LIVE_NOT_YET, code="payment_method_unactivated", param="payment_method")
             if command.off_session:
                 mandate = await self.active_mandate(tx, caller, method, found)
+                if caller.livemode and not mandate.external_id:
+                    raise InvalidRequest(LIVE_NOT_SAVED, code="payment_method_unexpected_state",
+                                         param="payment_method")
         if usage in ("off_session", "on_session") and intent.customer:
             await self.customer(tx, caller, intent.customer)
         return mandate
@@ -157,7 +162,8 @@ class SavedMethods:
         return found[-1]
 
     async def after_payment(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, method: PaymentMethod | None,
-                            now: int, authenticated: bool = False) -> list[DomainEvent]:
+                            now: int, authenticated: bool = False, permission_id: str | None = None
+                            ) -> list[DomainEvent]:
         """A payment succeeded (or is held): with a customer and setup_future_usage, its method is saved."""
         if method is None or not intent.customer:
             return []
@@ -166,7 +172,10 @@ class SavedMethods:
             return []
         if method.customer == intent.customer and method.set_up:
             return []
-        _, _, events = await self.save(tx, caller, method, intent.customer, usage=usage, now=now)
+        if caller.livemode and method.type == "amazon_pay" and not permission_id:
+            return []  # Amazon gave no Charge Permission to charge later: nothing to save
+        _, _, events = await self.save(tx, caller, method, intent.customer, usage=usage, now=now,
+                                       permission_id=permission_id)
         return events
 
     async def charge_off_session(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, method: PaymentMethod,

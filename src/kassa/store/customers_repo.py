@@ -88,12 +88,19 @@ async def get_setup(tx: Tx, account_id: str, livemode: bool, setup_id: str, *, l
 
 async def insert_mandate(tx: Tx, account_id: str, mandate: Mandate) -> None:
     await repo.insert_object(tx, "mandates", account_id, mandate, payment_method=mandate.payment_method,
-                             status=mandate.status)
+                             status=mandate.status, external_id=mandate.external_id)
 
 
 async def update_mandate(tx: Tx, account_id: str, mandate: Mandate) -> None:
     await repo.update_object(tx, "mandates", account_id, mandate, payment_method=mandate.payment_method,
-                             status=mandate.status)
+                             status=mandate.status, external_id=mandate.external_id)
+
+
+async def mandates_of_permission(tx: Tx, account_id: str, permission_id: str) -> list[Mandate]:
+    """The live, active mandates that stand for a processor's permission (a Charge Permission)."""
+    rows = await tx.all("SELECT data FROM mandates WHERE external_id = :e AND account_id = :a AND livemode = :l "
+                        "AND status = 'active' ORDER BY seq", {"e": permission_id, "a": account_id, "l": True})
+    return [Mandate.from_record(orjson.loads(row["data"])) for row in rows]
 
 
 async def active_mandates(tx: Tx, account_id: str, livemode: bool, method_id: str) -> list[Mandate]:

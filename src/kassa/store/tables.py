@@ -222,7 +222,9 @@ mandates = owned(
     "mandates",
     Column("payment_method", String(64), nullable=False),
     Column("status", String(16), nullable=False),
+    Column("external_id", String(255)),  # live Amazon Pay: the Charge Permission (migration 0010)
     Index("ix_mandates_payment_method", "payment_method"),
+    Index("ix_mandates_external_id", "external_id"),
 )
 
 # The Dashboard (migration 0007): its users, their sessions (only a hash of the cookie's token is

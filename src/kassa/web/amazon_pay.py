@@ -220,6 +220,9 @@ def routes(db, live: LivePayments, refunds: Refunds, connectors: Connectors, ver
                 if charge.merchant_reference_id:
                     await live.reconcile(caller, charge.merchant_reference_id)
                     return True
+            elif note.object_type == "CHARGE_PERMISSION":
+                if await connector.permission_closed(note.object_id):
+                    return await live.permission_closed(caller, note.object_id) > 0
             elif note.object_type == "REFUND":
                 async def read(tx):
                     return await repo.refund_by_external_id(tx, note.object_id)

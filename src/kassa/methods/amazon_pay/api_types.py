@@ -218,6 +218,14 @@ def _merchant_reference(body: Mapping[str, Any]) -> str | None:
     return _string(metadata, "merchantReferenceId", required=False, prefix="merchantMetadata.")
 
 
+CHARGE_PERMISSION_STATES = frozenset({"Chargeable", "NonChargeable", "Closed"})
+
+
+def parse_charge_permission_status(data: Any) -> Status:
+    """A Charge Permission's statusDetails (state and reason): what kassa needs of it."""
+    return _status(_object(data, "Charge Permission"), CHARGE_PERMISSION_STATES, "Charge Permission")
+
+
 def parse_refund(data: Any) -> Refund:
     body = _object(data, "Refund")
     return Refund(

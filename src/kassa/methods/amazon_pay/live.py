@@ -29,7 +29,8 @@ import httpx
 from ... import metrics
 from ...domain.errors import InvalidRequest, KassaError, PaymentFailed
 from ...domain.ids import random_base62
-from ..base import AUTHORIZED, CANCELED, DECLINED, PENDING, AuthorizationRequest, Completion, Redirect, RefundResult
+from ..base import (AUTHORIZED, CANCELED, DECLINED, PENDING, AuthorizationRequest, Completion, Redirect, RefundResult,
+                    SavedCharge)
 from . import api_types as t
 from . import signing
 from .config import LiveConfig
@@ -112,6 +113,11 @@ DECLINES: dict[str, Decline] = {
     "MerchantCanceled": Decline(None, "The payment was canceled by the merchant."),
     "ChargePermissionCanceled": Decline(None, "The customer's Amazon Pay permission was canceled."),
 }
+
+
+# Create Charge refusals that say the saved permission cannot be charged now (a decline to the merchant).
+PERMISSION_REFUSALS = frozenset({"InvalidChargePermissionStatus", "TransactionCountExceeded",
+                                 "TransactionAmountExceeded", "PaymentMethodNotAllowed", "MFANotCompleted"})
 
 
 def decline_for(reason_code: str | None) -> Decline:
@@ -226,6 +232,18 @@ class AmazonPayClient:
         body = {"cancellationReason": reason[:255]}
         return await self._call(t.parse_charge, "DELETE", ("charges", charge_id, "cancel"), body)
 
+    async def create_charge(self, charge_permission_id: str, amount: int, currency: str, capture: bool,
+                            idempotency_key: str, *, can_handle_pending_authorization: bool = False) -> t.Charge:
+        """Charge a saved Charge Permission (Recurring) with no buyer present: 201 when authorized or
+        initiated; SoftDeclined, HardDeclined and others as errors."""
+        body = {"chargePermissionId": charge_permission_id, "chargeAmount": t.to_amazon_price(amount, currency),
+                "captureNow": capture, "canHandlePendingAuthorization": can_handle_pending_authorization}
+        return await self._call(t.parse_charge, "POST", ("charges",), body, idempotency_key=idempotency_key)
+
+    async def get_charge_permission(self, charge_permission_id: str) -> t.Status:
+        """A Charge Permission's status (``Chargeable``, ``NonChargeable``, ``Closed``, with its reason)."""
+        return await self._call(t.parse_charge_permission_status, "GET", ("chargePermissions", charge_permission_id))
+
     # ---- Refund ---------------------------------------------------------------------------
 
     async def create_refund(self, charge_id: str, amount: int, currency: str, idempotency_key: str) -> t.Refund:
@@ -338,6 +356,9 @@ class LiveAmazonPay:
                                "chargeAmount": price, "presentmentCurrency": price["currencyCode"]},
             "merchantMetadata": metadata,
         }
+        if request.save_for_future:  # the buyer also allows later charges with no buyer present
+            payload["chargePermissionType"] = "Recurring"
+            payload["recurringMetadata"] = {"frequency": {"unit": "Variable", "value": "0"}}
         shipped = bool(request.shipping and (request.shipping.get("address") or {}).get("line1"))
         if shipped:
             payload["addressDetails"] = address_details(request.shipping)
@@ -449,6 +470,30 @@ class LiveAmazonPay:
             charge = await self.client.get_charge(transaction_id)
             if charge.state != t.CHARGE_CANCELED:
                 raise
+
+    async def charge_saved(self, request: SavedCharge) -> Completion:
+        """An off-session payment under the buyer's Charge Permission (``request.permission_id``);
+        ``request.idempotency_key`` (kassa's record of the call) fixes Amazon's key, so sending it
+        again charges once."""
+        key = idempotency_key("ch", request.idempotency_key, str(request.amount), request.currency.lower())
+        try:
+            # With no buyer waiting, Amazon decides at once (or declines TransactionTimedOut): no pending state.
+            charge = await self.client.create_charge(
+                request.permission_id, request.amount, request.currency, request.capture, key,
+                can_handle_pending_authorization=False)
+        except AmazonPayError as error:
+            refused = error.reason_code in DECLINES or error.reason_code in PERMISSION_REFUSALS
+            if error.retryable or error.status == 0 or not refused:
+                raise
+            decline = decline_for(error.reason_code)
+            return Completion(DECLINED, charge_permission_id=request.permission_id, reason_code=error.reason_code,
+                              decline_code=decline.decline_code, message=decline.message)
+        return outcome_of_charge(charge, request.permission_id)
+
+    async def permission_closed(self, charge_permission_id: str) -> bool:
+        """Whether Amazon closed (or can no longer charge) a saved Charge Permission."""
+        status = await self.client.get_charge_permission(charge_permission_id)
+        return status.state in ("Closed", "NonChargeable")
 
     async def give_back(self, transaction_id: str, key: str) -> None:
         """Return an authorization nobody waits for: release it while uncaptured, refund what was
