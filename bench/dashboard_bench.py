@@ -6,7 +6,7 @@ Payments list answers with many stored intents.
 Creates: the same server with the request log off (KASSA_API_REQUEST_LOG=off) and on, alternated
 for --rounds rounds (the machine's speed moves by the minute), best of each. Pages: --large intents
 seeded, then the first page, a page deep in the list (keyset cursor), a status filter that matches
-nothing, the search language, and an email search (a scan of the account's intents).
+nothing, the search language, and an email search (by index).
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def main() -> None:
                 "status that matches nothing": "/dashboard/test/payments?status=succeeded",
                 "search language, amount>1000": "/dashboard/test/payments?q=amount%3E1000",
                 "by id": f"/dashboard/test/payments/{sample[len(sample) // 2]}",
-                "email that matches nothing (scan)": "/dashboard/test/payments?q=nobody%40example.com",
+                "email that matches nothing": "/dashboard/test/payments?q=nobody%40example.com",
             }
             for name, page in pages.items():
                 print(f"{name:36} {timed(client, page, 3 if 'scan' in name else 5):8.1f} ms (median)")

@@ -178,6 +178,13 @@ def test_search_by_email_id_and_query_language(server, client, admin):
     assert intent.id in by_query
     bad = admin.http.get("/dashboard/test/payments", params={"q": "amount>>"})
     assert bad.status_code == 400 and "search" in bad.text.lower()
+    # A payment with no receipt email is found by its customer's email.
+    customer_email = f"regular_{secrets.token_hex(3)}@example.com"
+    customer = client.v1.customers.create(params={"email": customer_email})
+    theirs = client.v1.payment_intents.create(params={"amount": 900, "currency": "usd", "customer": customer.id})
+    by_customer = admin.http.get("/dashboard/test/payments", params={"q": customer_email}).text
+    assert theirs.id in by_customer and by_customer.count("/dashboard/test/payments/pi_") == 1
+    assert intent.id not in by_customer
 
 
 def test_pages_carry_a_strict_policy_and_html_is_escaped(server, client, admin):

@@ -78,7 +78,8 @@ async def advance_clock(tx: Tx, account_id: str, seconds: int) -> int:
 
 # ---- payment intents -----------------------------------------------------------------------
 
-_INTENT_COLUMNS = "id, account_id, livemode, created, status, amount, currency, customer, metadata, deadline, data"
+_INTENT_COLUMNS = ("id, account_id, livemode, created, status, amount, currency, customer, metadata, deadline, "
+                   "receipt_email, data")
 
 
 def _intent_row(account_id: str, intent: PaymentIntent) -> dict[str, Any]:
@@ -86,6 +87,7 @@ def _intent_row(account_id: str, intent: PaymentIntent) -> dict[str, Any]:
         "id": intent.id, "account_id": account_id, "livemode": intent.livemode, "created": intent.created,
         "status": intent.status, "amount": intent.amount, "currency": intent.currency,
         "customer": intent.customer, "metadata": _json(intent.metadata), "deadline": intent.deadline,
+        "receipt_email": intent.receipt_email.lower() if intent.receipt_email else None,
         "data": orjson.dumps(intent).decode(),  # orjson writes the (slotted) dataclass's fields
     }
 
@@ -93,12 +95,13 @@ def _intent_row(account_id: str, intent: PaymentIntent) -> dict[str, Any]:
 async def insert_intent(tx: Tx, account_id: str, intent: PaymentIntent) -> None:
     await tx.add(f"INSERT INTO payment_intents ({_INTENT_COLUMNS}) VALUES "
                  "(:id, :account_id, :livemode, :created, :status, :amount, :currency, :customer, "
-                 ":metadata, :deadline, :data)", _intent_row(account_id, intent))
+                 ":metadata, :deadline, :receipt_email, :data)", _intent_row(account_id, intent))
 
 
 async def update_intent(tx: Tx, account_id: str, intent: PaymentIntent) -> None:
     await tx.add("UPDATE payment_intents SET status = :status, amount = :amount, currency = :currency, "
-                 "customer = :customer, metadata = :metadata, deadline = :deadline, data = :data "
+                 "customer = :customer, metadata = :metadata, deadline = :deadline, receipt_email = :receipt_email, "
+                 "data = :data "
                  "WHERE id = :id AND account_id = :account_id", _intent_row(account_id, intent))
 
 

@@ -58,8 +58,13 @@ payment_intents = owned(
     Column("customer", String(64)),
     Column("metadata", JSON, nullable=False),
     Column("deadline", BigInteger),  # when the sweep must act (authorization window, capture hold)
+    Column("receipt_email", String(512)),  # lowercased: found by email (migration 0011)
     Index("ix_payment_intents_owner_seq", "account_id", "livemode", "seq"),
     Index("ix_payment_intents_deadline", "deadline"),
+    Index("ix_payment_intents_owner_email", "account_id", "livemode", "receipt_email",
+          sqlite_where=text("receipt_email IS NOT NULL"), postgresql_where=text("receipt_email IS NOT NULL")),
+    Index("ix_payment_intents_owner_customer", "account_id", "livemode", "customer", "seq",
+          sqlite_where=text("customer IS NOT NULL"), postgresql_where=text("customer IS NOT NULL")),
 )
 
 events = owned(
