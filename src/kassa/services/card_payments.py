@@ -156,7 +156,7 @@ class CardPayments:
         outcome ('succeeded', 'failed', 'expired', 'canceled'); a second answer changes nothing."""
 
         async def change(tx: Tx, now: int):
-            intent, events = await self.intents._current(tx, caller, intent_id, now)  # noqa: SLF001 - lock first
+            intent, events = await self.intents.current(tx, caller, intent_id, now)  # the intent's lock first
             attempt = await repo.authorization(tx, attempt_id, lock=True)
             if attempt["outcome"] is not None:
                 return (attempt["outcome"], intent), events

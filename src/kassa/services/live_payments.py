@@ -197,9 +197,9 @@ class LivePayments:
 
     async def capture(self, caller: Caller, intent_id: str, amount: int | None):
         async def record(tx: Tx, now: int):
-            intent, events = await self.intents._current(tx, caller, intent_id, now)
+            intent, events = await self.intents.current(tx, caller, intent_id, now)
             taken = pi.capture(intent, amount, now=now)[0].amount_received  # every check, no change
-            charge = await self.intents._charge(tx, caller, intent.latest_charge)
+            charge = await self.intents.charge_of(tx, caller, intent.latest_charge)
             return await requests.record(tx, caller, "capture", intent_id, charge.transaction_id, now,
                                          amount=taken, currency=charge.currency), events
 
@@ -213,7 +213,7 @@ class LivePayments:
             return await self.intents.apply_cancel(caller, intent_id, reason)
 
         async def record(tx: Tx, now: int):
-            current, events = await self.intents._current(tx, caller, intent_id, now)
+            current, events = await self.intents.current(tx, caller, intent_id, now)
             pi.cancel(current, reason, now=now)  # every check, no change
             return await requests.record(tx, caller, "release", intent_id, charge.transaction_id, now,
                                          detail=reason), events
@@ -256,10 +256,10 @@ class LivePayments:
             if create is not None:
                 intent, events = pi.create(create, livemode=True, now=now, country=caller.country)
             else:
-                intent, events = await self.intents._current(tx, caller, intent_id, now)
+                intent, events = await self.intents.current(tx, caller, intent_id, now)
                 if caller.publishable:
                     check_client_secret(intent_id, client_secret, intent)
-            _, method, found = await self.intents._plan(tx, caller, intent, command, now)
+            _, method, found = await self.intents.plan(tx, caller, intent, command, now)
             mandate = await self.intents.saving.check_use(tx, caller, intent, method, command, found)
             if mandate is None:
                 raise InvalidRequest("Off-session payments in live mode take a saved Amazon Pay method.",
@@ -306,14 +306,14 @@ class LivePayments:
         strays: list[dict] = []
 
         async def change(tx: Tx, now: int):
-            intent, events = await self.intents._current(tx, caller, request["object_id"], now)
+            intent, events = await self.intents.current(tx, caller, request["object_id"], now)
             if not await repo.finish_processor_request(tx, request["id"], "done"):
                 return intent, events  # applied already (the sweep, or the merchant's own call)
             if intent.status not in card_attempts.STARTS:
                 if completion.outcome == AUTHORIZED and completion.charge_id:
                     strays.append(await requests.record(tx, caller, "reverse", intent.id, completion.charge_id, now))
                 return intent, events
-            method = await self.intents._method(tx, caller, method_id)
+            method = await self.intents.payment_method_of(tx, caller, method_id)
             if completion.outcome == AUTHORIZED:
                 charge, more = charges.authorize(
                     livemode=True, amount=intent.amount, currency=intent.currency, intent_id=intent.id,
@@ -351,7 +351,7 @@ class LivePayments:
             found = await customers_repo.mandates_of_permission(tx, caller.account_id, permission_id)
             events = []
             for mandate in found:
-                method = await self.intents._method(tx, caller, mandate.payment_method)
+                method = await self.intents.payment_method_of(tx, caller, mandate.payment_method)
                 if method is not None and method.customer is not None:
                     _, more = await self.intents.saving.detach(tx, caller, method)
                     events += more

@@ -59,7 +59,7 @@ class PaymentIntents:
             raise no_such("payment_intent", intent_id, param="intent")
         return intent
 
-    async def _current(self, tx: Tx, caller: Caller, intent_id: str, now: int
+    async def current(self, tx: Tx, caller: Caller, intent_id: str, now: int
                        ) -> tuple[pi.PaymentIntent, list[DomainEvent]]:
         """The intent, locked, with an ended window or hold resolved (its events returned)."""
         intent = await self._load(tx, caller, intent_id, lock=True)
@@ -77,7 +77,7 @@ class PaymentIntents:
             return await self._fail(tx, caller, intent, pi.EXPIRED, now)
         if caller.livemode and not released:  # the sweep releases the hold at Amazon Pay first
             return intent, []
-        charge = await self._charge(tx, caller, intent.latest_charge)
+        charge = await self.charge_of(tx, caller, intent.latest_charge)
         expired, events = pi.expire_hold(intent, now=now)
         if charge is not None:
             released_charge, charge_events = charges.release(charge, "charge.expired")
@@ -88,7 +88,7 @@ class PaymentIntents:
 
     async def _fail(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, reason: str, now: int,
                     decline_code: str | None = None):
-        method = await self._method(tx, caller, intent.payment_method)
+        method = await self.payment_method_of(tx, caller, intent.payment_method)
         rendered = self.runner.render(method) if method else None
         failed, events = pi.fail_attempt(intent, payment_method=rendered, reason=reason, now=now,
                                          decline_code=decline_code)
@@ -97,13 +97,13 @@ class PaymentIntents:
         await repo.update_intent(tx, caller.account_id, failed)
         return failed, events
 
-    async def _method(self, tx: Tx, caller: Caller, method_id: str | None) -> PaymentMethod | None:
+    async def payment_method_of(self, tx: Tx, caller: Caller, method_id: str | None) -> PaymentMethod | None:
         if not method_id:
             return None
         return await repo.get_object(tx, "payment_methods", PaymentMethod, caller.account_id, caller.livemode,
                                      method_id)
 
-    async def _charge(self, tx: Tx, caller: Caller, charge_id: str | None, *, lock: bool = True) -> Charge | None:
+    async def charge_of(self, tx: Tx, caller: Caller, charge_id: str | None, *, lock: bool = True) -> Charge | None:
         if not charge_id:
             return None
         return await repo.get_object(tx, "charges", Charge, caller.account_id, caller.livemode, charge_id,
@@ -116,7 +116,7 @@ class PaymentIntents:
             return
 
         async def change(tx: Tx, now: int):
-            intent, events = await self._current(tx, caller, intent_id, now)
+            intent, events = await self.current(tx, caller, intent_id, now)
             return intent, events
 
         await self.runner.write(caller, change)
@@ -172,13 +172,13 @@ class PaymentIntents:
 
     async def _write_through(self, caller: Caller, intent_id: str):
         async def change(tx: Tx, now: int):
-            return await self._current(tx, caller, intent_id, now)
+            return await self.current(tx, caller, intent_id, now)
 
         return await self.runner.write(caller, change)
 
     async def update(self, caller: Caller, intent_id: str, command: pi.UpdateIntent):
         async def change(tx: Tx, now: int):
-            intent, events = await self._current(tx, caller, intent_id, now)
+            intent, events = await self.current(tx, caller, intent_id, now)
             updated, more = pi.update(intent, command, now=now, country=caller.country)
             if intent.attempt and updated.attempt is None:  # a new payment method voids the page
                 await repo.close_authorization(tx, intent.attempt, "canceled")
@@ -196,7 +196,7 @@ class PaymentIntents:
         connector = await self.connectors.for_account(caller.account_id, caller.livemode)
 
         async def change(tx: Tx, now: int):
-            intent, events = await self._current(tx, caller, intent_id, now)
+            intent, events = await self.current(tx, caller, intent_id, now)
             if caller.publishable:
                 check_client_secret(intent_id, client_secret, intent)
             confirmed, more = await self._confirm(tx, caller, intent, command, base_url, now, connector)
@@ -215,7 +215,7 @@ class PaymentIntents:
                                     kassa_base_url=base_url, merchant_name=merchant_name, shipping=intent.shipping,
                                     save_for_future=save)
 
-    async def _plan(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, command: pi.Confirm,
+    async def plan(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, command: pi.Confirm,
                     now: int) -> tuple[str, PaymentMethod, list | None]:
         """Every check of a confirm, with no change: the return URL, the payment method to try
         (a new one, not stored yet, when the command gives only its type) and, for an off-session
@@ -229,7 +229,7 @@ class PaymentIntents:
             if method is None:
                 raise NotFound(f"No such PaymentMethod: '{command.payment_method}'", param="payment_method")
         elif command.payment_method:
-            method = await self._method(tx, caller, command.payment_method)
+            method = await self.payment_method_of(tx, caller, command.payment_method)
             if method is None:
                 raise NotFound(f"No such PaymentMethod: '{command.payment_method}'", param="payment_method")
         elif command.payment_method_type == "card":
@@ -239,7 +239,7 @@ class PaymentIntents:
             method = pms.create(command.payment_method_type, livemode=caller.livemode, now=now,
                                 billing_details=command.billing_details, param="payment_method_data[type]")
         else:
-            method = await self._method(tx, caller, intent.payment_method)
+            method = await self.payment_method_of(tx, caller, intent.payment_method)
         if method.type not in intent.payment_method_types:
             raise InvalidRequest(
                 f"The PaymentMethod provided ({method.type}) is not allowed for this PaymentIntent. Allowed: "
@@ -252,7 +252,7 @@ class PaymentIntents:
     async def _confirm(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, command: pi.Confirm,
                        base_url: str, now: int, connector: Connector, *, new: bool = False):
         """Confirm `intent` with `command` and store it (inserted when `new`: see `create`)."""
-        url, method, mandates = await self._plan(tx, caller, intent, command, now)
+        url, method, mandates = await self.plan(tx, caller, intent, command, now)
         events: list[DomainEvent] = []
         if not command.payment_method and command.payment_method_type:
             await repo.insert_object(tx, "payment_methods", caller.account_id, method)
@@ -286,7 +286,7 @@ class PaymentIntents:
         'canceled'); a second answer changes nothing."""
 
         async def change(tx: Tx, now: int):
-            intent, events = await self._current(tx, caller, intent_id, now)  # the intent's lock first
+            intent, events = await self.current(tx, caller, intent_id, now)  # the intent's lock first
             attempt = await repo.authorization(tx, authorization_id, lock=True)
             if attempt["outcome"] is not None:
                 return (attempt["outcome"], intent), events
@@ -351,7 +351,7 @@ class PaymentIntents:
         return result, list(strays)
 
     async def _is_charge_of(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, transaction_id: str) -> bool:
-        charge = await self._charge(tx, caller, intent.latest_charge, lock=False)
+        charge = await self.charge_of(tx, caller, intent.latest_charge, lock=False)
         return charge is not None and charge.transaction_id == transaction_id
 
     async def give_up(self, caller: Caller, attempt_id: str, reason: str,
@@ -362,7 +362,7 @@ class PaymentIntents:
 
         async def change(tx: Tx, now: int):
             intent_id = (await repo.authorization(tx, attempt_id))["payment_intent"]
-            intent, events = await self._current(tx, caller, intent_id, now)  # the intent's lock first
+            intent, events = await self.current(tx, caller, intent_id, now)  # the intent's lock first
             attempt = await repo.authorization(tx, attempt_id, lock=True)
             if attempt["outcome"] is not None or attempt["external_id"] is not None:
                 return (attempt["outcome"] or "processing", intent), events
@@ -377,7 +377,7 @@ class PaymentIntents:
 
     async def _authorize(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, now: int,
                          transaction_id: str | None = None, permission_id: str | None = None):
-        method = await self._method(tx, caller, intent.payment_method)
+        method = await self.payment_method_of(tx, caller, intent.payment_method)
         capture = pi.effective_capture_method(intent) != "manual"
         charge, events = charges.authorize(
             livemode=caller.livemode, amount=intent.amount, currency=intent.currency, intent_id=intent.id,
@@ -395,7 +395,7 @@ class PaymentIntents:
         """The intent and its latest charge, unlocked: what a call to the processor starts from."""
         async def read(tx: Tx):
             intent = await self._load(tx, caller, intent_id)
-            return intent, await self._charge(tx, caller, intent.latest_charge, lock=False)
+            return intent, await self.charge_of(tx, caller, intent.latest_charge, lock=False)
 
         return await self.db.read(read)
 
@@ -412,14 +412,14 @@ class PaymentIntents:
         request already applied changes nothing)."""
 
         async def change(tx: Tx, now: int):
-            intent, events = await self._current(tx, caller, intent_id, now)
+            intent, events = await self.current(tx, caller, intent_id, now)
             if request is not None:
                 if not await repo.finish_processor_request(tx, request["id"], "done"):
                     return intent, events  # applied already (by the sweep, or the merchant's own call)
                 if intent.status != pi.REQUIRES_CAPTURE:
                     return intent, events
             captured, more = pi.capture(intent, request["amount"] if request else amount, now=now)
-            charge = await self._charge(tx, caller, intent.latest_charge)
+            charge = await self.charge_of(tx, caller, intent.latest_charge)
             taken = captured.amount_received
             charge, charge_events = charges.capture(charge, taken)
             await repo.update_object(tx, "charges", caller.account_id, charge)
@@ -440,7 +440,7 @@ class PaymentIntents:
         """The cancel's unit; with the processor's ``request`` (a released hold), closed with it."""
 
         async def change(tx: Tx, now: int):
-            intent, events = await self._current(tx, caller, intent_id, now)
+            intent, events = await self.current(tx, caller, intent_id, now)
             if request is not None:
                 if not await repo.finish_processor_request(tx, request["id"], "done"):
                     return intent, events
@@ -450,7 +450,7 @@ class PaymentIntents:
             if intent.status == pi.REQUIRES_ACTION and intent.attempt:
                 await repo.close_authorization(tx, intent.attempt, "canceled")
             if intent.status == pi.REQUIRES_CAPTURE:
-                charge = await self._charge(tx, caller, intent.latest_charge)
+                charge = await self.charge_of(tx, caller, intent.latest_charge)
                 charge, charge_events = charges.release(charge, "charge.refunded")
                 await repo.update_object(tx, "charges", caller.account_id, charge)
                 more = charge_events + more
