@@ -222,16 +222,22 @@ class LivePayments:
         await self._send(caller, request, "release")
         return await self.intents.apply_cancel(caller, intent_id, request["detail"], request=request)
 
-    async def _send(self, caller: Caller, request: dict[str, Any], what: str) -> None:
-        """Send a recorded capture or release. A refusal closes the request and is the merchant's
-        error; silence leaves it pending for the sweep, which asks again until it is settled."""
+    async def _send(self, caller: Caller, request: dict[str, Any], what: str):
+        """Send a recorded capture, release or off-session charge (the charge's Completion is
+        returned). A refusal closes the request and is the merchant's error; silence leaves it
+        pending for the sweep, which asks again until it is settled."""
         connector = await self._connector(caller)
         try:
             if request["kind"] == "capture":
-                await connector.capture(request["external_id"], request["amount"], request["currency"],
-                                        key=request["id"])
-            else:
-                await connector.release(request["external_id"])
+                return await connector.capture(request["external_id"], request["amount"], request["currency"],
+                                               key=request["id"])
+            if request["kind"] == "release":
+                return await connector.release(request["external_id"])
+            _, _, how = request["detail"].partition(":")
+            return await connector.charge_saved(SavedCharge(
+                intent_id=request["object_id"], amount=request["amount"], currency=request["currency"],
+                capture=how == "capture", mandate_id="", permission_id=request["external_id"],
+                idempotency_key=request["id"]))
         except AmazonPayError as error:
             log.warning("Amazon Pay %s %s of %s: %s (HTTP %s)", what, request["id"], request["object_id"],
                         error.reason_code, error.status)
@@ -273,30 +279,12 @@ class LivePayments:
             return request, events
 
         request = await self.runner.write(unsealed(caller), record)
-        completion = await self._send_charge(caller, connector, request)
+        completion = await self._send(caller, request, "charge")
         result = await self._apply_charge(caller, request, completion, command)
         if completion.reason_code == "InvalidChargePermissionStatus" and await connector.permission_closed(
                 request["external_id"]):  # closed without a notification reaching kassa: found now
             await self.permission_closed(caller, request["external_id"])
         return result
-
-    async def _send_charge(self, caller: Caller, connector, request: dict[str, Any]):
-        method_id, _, how = request["detail"].partition(":")
-        try:
-            return await connector.charge_saved(SavedCharge(
-                intent_id=request["object_id"], amount=request["amount"], currency=request["currency"],
-                capture=how == "capture", mandate_id="", permission_id=request["external_id"],
-                idempotency_key=request["id"]))
-        except AmazonPayError as error:
-            log.warning("Amazon Pay charge %s of %s: %s (HTTP %s)", request["id"], request["object_id"],
-                        error.reason_code, error.status)
-            if error.retryable or error.status == 0:
-                await requests.postpone(self.db, request, f"{error.reason_code}: {error.message}")
-                raise AmazonPayUnavailable(
-                    "Amazon Pay did not answer the charge in time. It is recorded: kassa keeps asking Amazon Pay "
-                    "and applies it once confirmed. Retrieve the PaymentIntent to see it.") from None
-            await requests.close(self.db, request["id"], "failed", f"{error.reason_code}: {error.message}")
-            raise error.as_kassa_error() from None
 
     async def _apply_charge(self, caller: Caller, request: dict[str, Any], completion, command: pi.Confirm | None):
         """Apply Create Charge's answer to the intent, with the record closed in the same unit; a
@@ -382,8 +370,7 @@ class LivePayments:
             elif request["kind"] == "reverse":
                 await self._give_back(caller, request)
             elif request["kind"] == "charge":
-                connector = await self._connector(caller)
-                await self._apply_charge(caller, request, await self._send_charge(caller, connector, request), None)
+                await self._apply_charge(caller, request, await self._send(caller, request, "charge"), None)
         except AmazonPayUnavailable:
             pass  # postponed by _send
         except AmazonPayError as error:
