@@ -19,23 +19,10 @@ from pathlib import Path
 
 import httpx
 
-from common import CREATE_LUA, auth_header, start_kassa, stop, wrk
+from common import CREATE_LUA, auth_header, create_lua, start_kassa, stop, wrk
 from compare import LOCALSTRIPE_RUNNER, Localstripe, start_localstripe
 
-CARD_LUA = """
-counter = 0
-prefix = tostring(math.random(1, 1e9)) .. "-"
-wrk.method = "POST"
-wrk.body = "amount=1099&currency=usd&confirm=true&payment_method=pm_card_visa&payment_method_types[0]=card"
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
-wrk.headers["Authorization"] = "{auth}"
-request = function()
-  counter = counter + 1
-  wrk.headers["Idempotency-Key"] = prefix .. tostring(id) .. "-" .. tostring(counter)
-  return wrk.format(nil, "/v1/payment_intents")
-end
-setup = function(thread) thread:set("id", math.random(1, 1e9)) end
-"""
+CARD_LUA = create_lua("amount=1099&currency=usd&confirm=true&payment_method=pm_card_visa&payment_method_types[0]=card")
 
 
 def localstripe(python: str, workdir: Path) -> tuple[subprocess.Popen, str]:

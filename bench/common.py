@@ -103,12 +103,18 @@ def auth_header() -> str:
     return "Basic " + base64.b64encode(f"{SECRET}:".encode()).decode()
 
 
+def create_lua(body: str) -> str:
+    """The wrk script of ``POST /v1/payment_intents`` with `body` and a fresh Idempotency-Key each
+    (``{auth}`` still to fill with auth_header())."""
+    return CREATE_LUA.replace(CREATE_BODY, body)
+
+
+CREATE_BODY = "amount=1099&currency=usd&payment_method_types[0]=amazon_pay&metadata[order_id]=42"
 CREATE_LUA = """
 counter = 0
 prefix = tostring(math.random(1, 1e9)) .. "-"
 wrk.method = "POST"
-wrk.body = "amount=1099&currency=usd&payment_method_types[0]=amazon_pay&metadata[order_id]=42"
-wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+""" + f'wrk.body = "{CREATE_BODY}"\n' + """wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 wrk.headers["Authorization"] = "{auth}"
 request = function()
   counter = counter + 1

@@ -29,14 +29,13 @@ from pathlib import Path
 
 import httpx
 
-from common import CREATE_LUA, SECRET, auth_header, free_port, start_kassa, stop, wait_ready, wrk
+from common import CREATE_BODY, CREATE_LUA, SECRET, create_lua, auth_header, free_port, start_kassa, stop, wait_ready, wrk
 from httpclient import Connection
 
-PLAIN_BODY = b"amount=1099&currency=usd&payment_method_types[0]=amazon_pay&metadata[order_id]=42"
+PLAIN_BODY = CREATE_BODY.encode()
 
-OFF_SESSION_LUA = CREATE_LUA.replace(
-    'wrk.body = "amount=1099&currency=usd&payment_method_types[0]=amazon_pay&metadata[order_id]=42"',
-    'wrk.body = "amount=1099&currency=usd&confirm=true&off_session=true&customer={customer}&payment_method={method}"')
+OFF_SESSION_LUA = create_lua("amount=1099&currency=usd&confirm=true&off_session=true&customer={customer}"
+                             "&payment_method={method}")
 
 
 def saved_methods(url: str) -> tuple[str, str, str]:
