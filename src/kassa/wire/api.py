@@ -58,6 +58,29 @@ class Call:
     request: Request
     expand: list[str] = field(default_factory=list)
 
+    def base_url(self, public_url: str | None = None) -> str:
+        """Where this request reached kassa, with no trailing slash (``public_url`` when one is
+        configured): ``str(request.base_url).rstrip("/")``, read from the scope directly."""
+        return public_url or base_url_of(self.request.scope)
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def base_url_of(scope: dict) -> str:
+    """Starlette's ``request.base_url`` without its trailing slash: the Host header (else the
+    server's address) under the scope's scheme and root path."""
+    scheme = scope.get("scheme", "http")
+    root = scope.get("app_root_path", scope.get("root_path", "")).rstrip("/")
+    for name, value in scope["headers"]:
+        if name == b"host":
+            return f"{scheme}://{value.decode('latin-1')}{root}"
+    server = scope.get("server")
+    if server is None:
+        return root
+    host, port = server
+    return f"{scheme}://{host if port == _DEFAULT_PORTS.get(scheme) else f'{host}:{port}'}{root}"
+
 
 _API_HEADERS = [(b"content-type", JSON.encode()), (b"stripe-version", b"2026-09-30.endive"),
                 (b"cache-control", b"no-cache, no-store"), (b"x-content-type-options", b"nosniff"),

@@ -238,7 +238,7 @@ def _test_mode(call: Call) -> bool:
 
 def routes(api: Api, service: PaymentIntents, public_url: str | None = None):
     def base_url(call: Call) -> str:
-        return public_url or str(call.request.base_url).rstrip("/")
+        return call.base_url(public_url)
 
     async def create(call: Call):
         params = call.params

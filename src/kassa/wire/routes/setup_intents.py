@@ -93,7 +93,7 @@ def confirm_command(params: Params) -> SetupConfirm:
 
 def routes(api: Api, service: SetupIntents, public_url: str | None = None):
     def base_url(call: Call) -> str:
-        return public_url or str(call.request.base_url).rstrip("/")
+        return call.base_url(public_url)
 
     async def create(call: Call):
         params = call.params
