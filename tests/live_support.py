@@ -150,6 +150,21 @@ def run_sql(database: str, statement: str, *args) -> None:
             connection.execute(statement, args)
 
 
+def sql_value(database: str, statement: str, *args):
+    """The first column of the first row of one query on the server's database (None for no row)."""
+    if database.startswith("sqlite:///"):
+        import sqlite3
+
+        with sqlite3.connect(database.removeprefix("sqlite:///"), timeout=30) as connection:
+            row = connection.execute(statement.replace("%s", "?"), args).fetchone()
+    else:
+        import psycopg
+
+        with psycopg.connect(database, autocommit=True) as connection:
+            row = connection.execute(statement, args).fetchone()
+    return row[0] if row else None
+
+
 def due_now(database: str) -> None:
     """End the grace time of pending processor requests and refunds: the sweep takes them up now."""
     run_sql(database, "UPDATE processor_requests SET next_try_at = 1 WHERE status = 'pending'")

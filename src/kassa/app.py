@@ -31,6 +31,7 @@ from .services.setup_intents import SetupIntents
 from .services.connectors import Connectors, live_factory
 from .services.objects import Objects, PaymentMethods
 from .services.live_payments import LivePayments
+from .services.live_setups import LiveSetups
 from .services.payment_intents import PaymentIntents
 from .services.refunds import Refunds
 from .services.unit import Runner
@@ -97,6 +98,7 @@ class Services:
         self.intents.saving = self.cards.saving = self.saving
         self.customers = Customers(self.runner, self.saving)
         self.setups = SetupIntents(self.runner, self.connectors, self.saving)
+        self.live_setups = LiveSetups(self.setups, self.live)  # the sweep reaches it through self.live
         self.customers.cards = self.setups.cards = self.cards
         self.mandates = mandates.mandate_objects(self.runner)
 
@@ -175,7 +177,7 @@ def build_routes(services: Services) -> list[Route]:
     routes += three_d_secure.routes(db, services.intents, services.cards)
     routes += setup_pages.routes(db, services.setups)
     routes += amazon_pay.routes(db, services.live, services.refunds, services.connectors, services.notifications,
-                                services.settings.public_url)
+                                services.settings.public_url, services.live_setups)
     routes += elements.routes()
     routes += dashboard.routes(services)
     return routes

@@ -13,15 +13,24 @@ cancels there and goes to ``checkoutResultReturnUrl?amazonCheckoutSessionId=…`
 ``checkoutCancelUrl``). A server-side Create starts no ProcessOrder checkout: ``checkoutMode`` is an
 UnrecognizedField there, and the session it makes has no redirect URL (``BuyerNotAssociated``).
 Complete answers 200, or 202 while the authorization is pending; 422 InvalidCheckoutSessionStatus
-for a session Completed, Canceled or not finished by the buyer; 409 AmountMismatch. CHARGE
+for a session Completed, Canceled or not finished by the buyer; 409 AmountMismatch.
+
+A saved-wallet setup (``chargePermissionType: PaymentMethodOnFile`` with
+``paymentMethodOnFileMetadata.setupOnly`` and ``paymentIntent: Confirm``, Amazon's SetupIntent
+flow) carries no amount; its Complete takes none (an empty body, as Amazon's guide shows), creates
+no Charge, and keeps a PaymentMethodOnFile Charge Permission that Create Charge then charges. The
+double refuses an amount in either, which Amazon documents only as "not required". CHARGE
 notifications go out only for asynchronous outcomes; refunds may exceed the charge by Amazon's
 documented margin (15%, at most 75 of the currency).
 
 Steer it from Python (``decline``, ``buyer_cancel``, ``settle_charge``, ``settle_refund``,
-``drop_next``, ``hold_next``, ``authorization = "approve" | "decline" | "async"``) or over HTTP
-(``/__double__/…``). It signs SNS notifications with a self-signed certificate that
-``fetch_certificate`` serves for :data:`CERT_URL`. :func:`running` serves it with uvicorn on
-127.0.0.1 in a thread.
+``close_permission``, ``drop_next``, ``hold_next``, ``authorization = "approve" | "decline" |
+"async"``) or over HTTP (``/__double__/…``). It signs SNS notifications with a self-signed
+certificate that ``fetch_certificate`` serves for :data:`CERT_URL`. :func:`running` serves it with
+uvicorn on 127.0.0.1 in a thread.
+
+Amazon's hosted side (checkout.js, the session it starts, the buyer's page) is in
+:mod:`.amazon_pay_checkout`; the request fields and JSON helpers in :mod:`.amazon_pay_wire`.
 """
 
 from __future__ import annotations
@@ -29,7 +38,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import copy
-import html
 import json
 import re
 import threading
@@ -41,7 +49,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import uvicorn
 from cryptography import x509
@@ -50,37 +58,21 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from kassa.methods.amazon_pay import signing
 
+from .amazon_pay_checkout import HostedCheckout
+from .amazon_pay_wire import ALLOWED, METADATA_LIMITS, PERMISSION_TYPES, ApiError, _amazon_id, _fields, _price
+from .amazon_pay_wire import _same, _setup_only, _stamp, _status
+
+__all__ = ["CERT_URL", "TOPIC_ARN", "AmazonPayDouble", "ApiError", "Hold", "Recorded", "generate_key_pair", "running"]
+
 CERT_URL = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-kassadouble0000000000000000.pem"
 TOPIC_ARN = "arn:aws:sns:us-east-1:000000000000:kassa-double-ipn"
 MAX_SKEW = timedelta(minutes=15)
-_AMOUNT = re.compile(r"^\d+(\.\d+)?$")
 _KEY = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
-ALLOWED = {  # request fields the double knows; others get UnrecognizedField, as Amazon answers
-    "create": {"webCheckoutDetails", "storeId", "scopes", "chargePermissionType", "paymentDetails",
-               "merchantMetadata", "platformId", "providerMetadata", "addressDetails", "recurringMetadata"},
-    "webCheckoutDetails": {"checkoutReviewReturnUrl", "checkoutResultReturnUrl", "checkoutCancelUrl", "checkoutMode"},
-    "paymentDetails": {"paymentIntent", "canHandlePendingAuthorization", "chargeAmount", "totalOrderAmount",
-                       "softDescriptor", "presentmentCurrency", "allowOvercharge", "extendExpiration"},
-    "merchantMetadata": {"merchantReferenceId", "merchantStoreName", "noteToBuyer", "customInformation"},
-    "complete": {"chargeAmount", "totalOrderAmount"},
-    "capture": {"captureAmount", "softDescriptor"},
-    "cancel": {"cancellationReason"},
-    "refund": {"chargeId", "refundAmount", "softDescriptor"},
-    "charge": {"chargePermissionId", "chargeAmount", "captureNow", "canHandlePendingAuthorization", "softDescriptor",
-               "merchantMetadata", "providerMetadata"},
-}
-METADATA_LIMITS = {"merchantReferenceId": 256, "merchantStoreName": 50, "noteToBuyer": 255, "customInformation": 4096}
-
-
-class ApiError(Exception):
-    def __init__(self, status: int, reason_code: str, message: str):
-        super().__init__(message)
-        self.status, self.reason_code, self.message = status, reason_code, message
 
 
 @dataclass(frozen=True)
@@ -101,39 +93,6 @@ def generate_key_pair() -> tuple[str, rsa.RSAPublicKey]:
     return pem, key.public_key()
 
 
-def _stamp(at: datetime | None = None) -> str:
-    return (at or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _fields(body: Any, allowed: set[str], where: str) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise ApiError(400, "InvalidRequestFormat", f"{where or 'the request body'} must be a JSON object")
-    unknown = sorted(set(body) - allowed)
-    if unknown:
-        raise ApiError(400, "UnrecognizedField", f"Unrecognized field {where}{unknown[0]}")
-    return body
-
-
-def _price(value: Any, field: str) -> dict[str, str]:
-    if (not isinstance(value, dict) or not isinstance(value.get("amount"), str) or not _AMOUNT.match(value["amount"])
-            or not isinstance(value.get("currencyCode"), str) or not re.match(r"^[A-Z]{3}$", value["currencyCode"])):
-        raise ApiError(400, "InvalidParameterValue", f"The value provided for {field} is invalid.")
-    return {"amount": value["amount"], "currencyCode": value["currencyCode"]}
-
-
-def _same(a: dict[str, str], b: dict[str, str]) -> bool:
-    return a["currencyCode"] == b["currencyCode"] and Decimal(a["amount"]) == Decimal(b["amount"])
-
-
-def _status(state: str, reason: str | None = None, description: str | None = None) -> dict[str, Any]:
-    return {"state": state, "reasonCode": reason, "reasonDescription": description, "lastUpdatedTimestamp": _stamp()}
-
-
-def _amazon_id(suffix: str = "") -> str:
-    digits = str(uuid.uuid4().int)
-    return f"S01-{digits[:7]}-{digits[7:14]}" + (f"-{suffix}{digits[14:21]}" if suffix else "")
-
-
 @dataclass
 class Hold:
     """A request held by the double: `arrived` is set once it was processed, `release` lets its
@@ -143,7 +102,7 @@ class Hold:
     release: threading.Event
 
 
-class AmazonPayDouble:
+class AmazonPayDouble(HostedCheckout):
     """The double's state and behaviour; ``public_keys`` maps public key ids to merchant public keys."""
 
     def __init__(self, public_keys: Mapping[str, Any], *, region: str = "na", sandbox: bool = True,
@@ -161,7 +120,7 @@ class AmazonPayDouble:
         self.requests: list[Recorded] = []
         self.notifications: list[str] = []  # signed SNS bodies, one per asynchronous change
         self.checkouts: list[str] = []  # sessions created by checkout.js from a signed button payload
-        self.permissions: dict[str, dict[str, Any]] = {}  # Recurring Charge Permissions, by id
+        self.permissions: dict[str, dict[str, Any]] = {}  # Recurring and PaymentMethodOnFile permissions, by id
         self.saved_charges = "approve"  # what Create Charge answers: approve, or a reason code (SoftDeclined, …)
         self._buyer: dict[str, str] = {}  # checkoutSessionId → the buyer's answer
         self._intent_of_charge: dict[str, str] = {}
@@ -326,6 +285,7 @@ class AmazonPayDouble:
             ("POST", 1, "refunds"): (self._create_refund, True),
             ("POST", 1, "charges"): (self._create_charge, True),
             ("GET", 2, "chargePermissions"): (self._get_permission, False),
+            ("DELETE", 3, "chargePermissions", "close"): (self._close_permission, False),
             ("GET", 2, "refunds"): (self._get_refund, False),
         }
         shape = (method, len(rest), *rest[:1], *rest[2:3])
@@ -361,14 +321,32 @@ class AmazonPayDouble:
             if url is not None and (not isinstance(url, str) or urlsplit(url).scheme != "https"):
                 raise ApiError(400, "InvalidParameterValue", f"The value provided for {name} is invalid: "
                                "it must be an https URL.")
+        on_file = _fields(data.get("paymentMethodOnFileMetadata", {}), ALLOWED["paymentMethodOnFileMetadata"],
+                          "paymentMethodOnFileMetadata.")
+        permission_type = data.get("chargePermissionType") or "OneTime"
+        if permission_type not in PERMISSION_TYPES:
+            raise ApiError(400, "InvalidParameterValue", "The value provided for chargePermissionType is invalid.")
+        if not isinstance(on_file.get("setupOnly", False), bool):
+            raise ApiError(400, "InvalidParameterValue", "paymentMethodOnFileMetadata.setupOnly must be a boolean.")
+        if on_file and permission_type != "PaymentMethodOnFile":
+            raise ApiError(400, "InvalidParameterValue", "paymentMethodOnFileMetadata needs chargePermissionType "
+                           "PaymentMethodOnFile.")
+        setup_only = on_file.get("setupOnly") is True
+        if setup_only:  # Amazon's SetupIntent flow: paymentIntent Confirm, nothing to charge now
+            if payment.get("paymentIntent") != "Confirm":
+                raise ApiError(400, "InvalidParameterValue", "A setupOnly checkout takes paymentIntent Confirm.")
+            if payment.get("chargeAmount") is not None or data.get("addressDetails"):
+                raise ApiError(400, "InvalidParameterValue", "A setupOnly checkout charges nothing: no chargeAmount "
+                               "(nor addressDetails) here.")
         if mode == "ProcessOrder":
             if not web.get("checkoutResultReturnUrl"):
                 raise ApiError(400, "MissingParameterValue", "checkoutResultReturnUrl is required for ProcessOrder.")
-            if payment.get("paymentIntent") not in ("Authorize", "AuthorizeWithCapture"):
+            allowed = ("Confirm",) if setup_only else ("Authorize", "AuthorizeWithCapture")
+            if payment.get("paymentIntent") not in allowed:
                 raise ApiError(400, "InvalidParameterValue", "The value provided for paymentIntent is invalid.")
         if not isinstance(payment.get("canHandlePendingAuthorization", False), bool):
             raise ApiError(400, "InvalidParameterValue", "canHandlePendingAuthorization must be a boolean.")
-        price = _price(payment.get("chargeAmount"), "paymentDetails.chargeAmount") if mode else \
+        price = _price(payment.get("chargeAmount"), "paymentDetails.chargeAmount") if mode and not setup_only else \
             (payment.get("chargeAmount") and _price(payment["chargeAmount"], "paymentDetails.chargeAmount"))
         if price and payment.get("presentmentCurrency", price["currencyCode"]) != price["currencyCode"]:
             raise ApiError(400, "CurrencyMismatch", "presentmentCurrency does not match chargeAmount.")
@@ -390,8 +368,9 @@ class AmazonPayDouble:
             "merchantMetadata": {name: metadata.get(name) for name in METADATA_LIMITS},
             "buyer": None, "shippingAddress": data.get("addressDetails"), "billingAddress": None,
             "chargePermissionId": None, "chargeId": None, "constraints": [],
-            "chargePermissionType": data.get("chargePermissionType") or "OneTime",
+            "chargePermissionType": permission_type,
             "recurringMetadata": data.get("recurringMetadata"),
+            "paymentMethodOnFileMetadata": {"setupOnly": setup_only} if on_file else None,
             "statusDetails": _status("Open"), "creationTimestamp": _stamp(now),
             "expirationTimestamp": _stamp(now + timedelta(hours=24)), "storeId": data["storeId"],
             "releaseEnvironment": "Sandbox" if self.sandbox else "Live",
@@ -407,8 +386,12 @@ class AmazonPayDouble:
         """Finalize what the buyer approved: 200 with the Charge, 202 while its authorization is
         pending, 422 InvalidCheckoutSessionStatus once Completed or Canceled (or before the buyer
         finished), 409 AmountMismatch for another amount."""
-        price = _price(_fields(data, ALLOWED["complete"], "").get("chargeAmount"), "chargeAmount")
+        data = _fields(data, ALLOWED["complete"], "")
         session = self._object(self.sessions, session_id, "Checkout Session")
+        setup_only = _setup_only(session)
+        if setup_only and (data.get("chargeAmount") is not None or data.get("totalOrderAmount") is not None):
+            raise ApiError(400, "InvalidParameterValue", "A setupOnly Checkout Session has no amount to complete.")
+        price = None if setup_only else _price(data.get("chargeAmount"), "chargeAmount")
         state = session["statusDetails"]["state"]
         if state in ("Completed", "Canceled"):
             raise ApiError(422, "InvalidCheckoutSessionStatus", "You tried to call an operation on a Checkout "
@@ -418,6 +401,10 @@ class AmazonPayDouble:
             raise ApiError(422, "InvalidCheckoutSessionStatus", "You tried to call an operation on a Checkout "
                            "Session that is in a state where that operation is not allowed (the buyer has not "
                            "finished checkout).")
+        if setup_only:  # the saved wallet: a Charge Permission, no Charge
+            permission = self._new_permission(session, _amazon_id())
+            session.update(chargePermissionId=permission["chargePermissionId"], statusDetails=_status("Completed"))
+            return 200, session
         if not _same(price, session["paymentDetails"]["chargeAmount"]):
             raise ApiError(409, "AmountMismatch", "The chargeAmount does not match the Checkout Session's.")
         pending = answer == "async" and session["paymentDetails"]["canHandlePendingAuthorization"]
@@ -440,13 +427,8 @@ class AmazonPayDouble:
         price = price or session["paymentDetails"]["chargeAmount"]
         now = datetime.now(timezone.utc)
         permission = permission or session.get("chargePermissionId") or _amazon_id()
-        if session.get("chargePermissionType") == "Recurring" and permission not in self.permissions:
-            self.permissions[permission] = {
-                "chargePermissionId": permission, "chargePermissionType": "Recurring",
-                "recurringMetadata": session.get("recurringMetadata"), "merchantMetadata": session["merchantMetadata"],
-                "statusDetails": _status("Chargeable"), "creationTimestamp": _stamp(now),
-                "expirationTimestamp": _stamp(now + timedelta(days=365)),
-                "releaseEnvironment": session["releaseEnvironment"]}
+        if session.get("chargePermissionType") == "Recurring":
+            self._new_permission(session, permission)
         charge = {"chargeId": f"{permission}-C{str(uuid.uuid4().int)[:6]}", "chargePermissionId": permission,
                   "chargeAmount": price, "captureAmount": price if status["state"] == "Captured" else None,
                   "refundedAmount": None, "convertedAmount": None, "conversionRate": None, "softDescriptor": None,
@@ -458,9 +440,26 @@ class AmazonPayDouble:
         self._intent_of_charge[charge["chargeId"]] = session["paymentDetails"]["paymentIntent"]
         return charge
 
+    def _new_permission(self, session: dict[str, Any], permission_id: str) -> dict[str, Any]:
+        """The Charge Permission a Recurring or PaymentMethodOnFile checkout leaves (kept once):
+        Chargeable until the buyer or Amazon closes it (a saved wallet never expires)."""
+        if permission_id not in self.permissions:
+            now = datetime.now(timezone.utc)
+            kind = session.get("chargePermissionType")
+            self.permissions[permission_id] = {
+                "chargePermissionId": permission_id, "chargePermissionType": kind,
+                "recurringMetadata": session.get("recurringMetadata"),
+                "paymentMethodOnFileMetadata": session.get("paymentMethodOnFileMetadata"),
+                "merchantMetadata": session["merchantMetadata"], "statusDetails": _status("Chargeable"),
+                "creationTimestamp": _stamp(now),
+                "expirationTimestamp": None if kind == "PaymentMethodOnFile" else _stamp(now + timedelta(days=365)),
+                "releaseEnvironment": session["releaseEnvironment"]}
+        return self.permissions[permission_id]
+
     def _create_charge(self, data: Any) -> tuple[int, dict[str, Any]]:
-        """Charge a Recurring Charge Permission with no buyer present (201), or refuse: the
-        permission not Chargeable (422 InvalidChargePermissionStatus), a decline the test asked for."""
+        """Charge a Recurring or PaymentMethodOnFile Charge Permission with no buyer present (201), or
+        refuse: the permission not Chargeable (422 InvalidChargePermissionStatus), a decline the test
+        asked for."""
         _fields(data, ALLOWED["charge"], "")
         permission = self._object(self.permissions, str(data.get("chargePermissionId")), "Charge Permission")
         price = _price(data.get("chargeAmount"), "chargeAmount")
@@ -474,13 +473,23 @@ class AmazonPayDouble:
         session = {"paymentDetails": {"paymentIntent": "AuthorizeWithCapture" if data.get("captureNow") else
                                       "Authorize", "chargeAmount": price},
                    "merchantMetadata": permission["merchantMetadata"], "releaseEnvironment": permission[
-                       "releaseEnvironment"], "chargePermissionType": "Recurring"}
+                       "releaseEnvironment"], "chargePermissionType": permission["chargePermissionType"]}
         charge = self._new_charge(session, _status("Captured" if data.get("captureNow") else "Authorized"), price,
                                   permission["chargePermissionId"])
         return 201, charge
 
     def _get_permission(self, permission_id: str, _: Any) -> tuple[int, dict[str, Any]]:
         return 200, self._object(self.permissions, permission_id, "Charge Permission")
+
+    def _close_permission(self, permission_id: str, data: Any) -> tuple[int, dict[str, Any]]:
+        """The merchant closes a Charge Permission (Close Charge Permission): closed for good; one
+        closed already answers 422 InvalidChargePermissionStatus."""
+        reason = _fields(data, ALLOWED["close"], "").get("closureReason")
+        permission = self._object(self.permissions, permission_id, "Charge Permission")
+        if permission["statusDetails"]["state"] == "Closed":
+            raise ApiError(422, "InvalidChargePermissionStatus", "The Charge Permission is in Closed state.")
+        permission["statusDetails"] = _status("Closed", "MerchantClosed", reason)
+        return 200, permission
 
     def close_permission(self, permission_id: str, reason: str = "BuyerCanceled") -> None:
         """The buyer (or Amazon) closes a Charge Permission: a CHARGE_PERMISSION notification goes out."""
@@ -535,46 +544,7 @@ class AmazonPayDouble:
     def _get_refund(self, refund_id: str, _: Any) -> tuple[int, dict[str, Any]]:
         return 200, self._object(self.refunds, refund_id, "Refund")
 
-    # ---- the buyer, and Amazon's own later decisions ----------------------------------------
-
-    def _return_url(self, session_id: str) -> str:
-        parts = urlsplit(self.sessions[session_id]["webCheckoutDetails"]["checkoutResultReturnUrl"])
-        query = urlencode([*parse_qsl(parts.query, keep_blank_values=True), ("amazonCheckoutSessionId", session_id)])
-        return urlunsplit(parts._replace(query=query))
-
-    def _open(self, session_id: str) -> dict[str, Any]:
-        session = self.sessions[session_id]
-        if session["statusDetails"]["state"] != "Open" or session_id in self._buyer:
-            raise ValueError(f"checkout session {session_id} is not waiting for the buyer")
-        return session
-
-    def approve(self, session_id: str) -> str:
-        """The buyer approves on Amazon's page; ``authorization`` says what Amazon makes of it. A
-        decline is told on the page (the session is canceled); otherwise Amazon authorizes when the
-        merchant completes the session. No notification goes out for a synchronous outcome.
-        Returns where the buyer goes."""
-        with self._lock:
-            self._open(session_id)
-            if self.authorization == "decline":
-                return self.decline(session_id, self.decline_reason)
-            self._buyer[session_id] = "async" if self.authorization == "async" else "approve"
-            return self._return_url(session_id)
-
-    def decline(self, session_id: str, reason: str = "HardDeclined") -> str:
-        with self._lock:
-            session = self._open(session_id)
-            charge = self._new_charge(session, _status("Declined", reason))
-            self._buyer[session_id] = "decline"
-            session.update(chargeId=charge["chargeId"], statusDetails=_status("Canceled", "Declined"))
-            return self._return_url(session_id)
-
-    def buyer_cancel(self, session_id: str) -> str:
-        """The buyer cancels on Amazon's page: back to ``checkoutCancelUrl`` (or the result URL)."""
-        with self._lock:
-            session = self._open(session_id)
-            self._buyer[session_id] = "cancel"
-            session["statusDetails"] = _status("Canceled", "BuyerCanceled")
-            return session["webCheckoutDetails"].get("checkoutCancelUrl") or self._return_url(session_id)
+    # ---- Amazon's own later decisions ------------------------------------------------------------
 
     def settle_charge(self, charge_id: str, state: str = "Authorized", reason: str | None = None) -> None:
         """An AuthorizationInitiated charge ends: Authorized (captured for AuthorizeWithCapture) or Declined."""
@@ -599,83 +569,6 @@ class AmazonPayDouble:
                 currency = refund["refundAmount"]["currencyCode"]
                 charge["refundedAmount"] = {"amount": str(total), "currencyCode": currency}
             self.notifications.append(self.notification("REFUND", refund_id, charge["chargePermissionId"]))
-
-    async def _script(self, request: Request) -> Response:
-        """The stand-in for Amazon's checkout.js: renderButton and initCheckout, which send the
-        buyer (and the button's signed payload) to the double."""
-        return Response(CHECKOUT_JS.replace("__DOUBLE__", self.base_url), media_type="text/javascript")
-
-    async def _start(self, request: Request) -> Response:
-        """What checkout.js does when checkout starts: Amazon checks the button, verifies the
-        payload's signature with the merchant's public key, and creates the session."""
-        query = request.query_params
-        try:
-            session = self.start_checkout(query.get("payloadJSON", ""), query.get("signature", ""),
-                                          query.get("publicKeyId", ""), query.get("algorithm", ""),
-                                          merchant_id=query.get("merchantId", ""),
-                                          ledger_currency=query.get("ledgerCurrency", ""),
-                                          sandbox=query.get("sandbox") == "true",
-                                          product_type=query.get("productType", ""))
-        except ApiError as error:
-            return HTMLResponse(f"<h1>Amazon Pay (double)</h1><p id='error'>{html.escape(error.reason_code)}: "
-                                f"{html.escape(error.message)}</p>", status_code=error.status)
-        return RedirectResponse(f"/checkout?amazonCheckoutSessionId={session['checkoutSessionId']}", status_code=303)
-
-    def start_checkout(self, payload_json: str, signature: str, public_key_id: str, algorithm: str, *,
-                       merchant_id: str, ledger_currency: str, sandbox: bool, product_type: str) -> dict[str, Any]:
-        if public_key_id not in self.public_keys:
-            raise ApiError(401, "UnauthorizedAccess", "The public key id is not known.")
-        if algorithm not in signing.SALT_LENGTHS:
-            raise ApiError(400, "InvalidParameterValue", "algorithm is invalid.")
-        if not signing.verify(self.public_keys[public_key_id], signing.button_string_to_sign(algorithm, payload_json),
-                              signature, algorithm):
-            raise ApiError(403, "InvalidRequestSignature", "The button payload's signature does not match.")
-        if merchant_id != self.merchant_id or sandbox != self.sandbox:
-            raise ApiError(400, "InvalidParameterValue", "merchantId or sandbox does not match the account.")
-        if ledger_currency != LEDGERS[self.region] and not (self.region == "eu" and ledger_currency == "GBP"):
-            raise ApiError(400, "InvalidParameterValue", "ledgerCurrency is not the merchant's ledger currency.")
-        if product_type not in ("PayOnly", "PayAndShip"):
-            raise ApiError(400, "InvalidParameterValue", "productType must be PayOnly or PayAndShip here.")
-        try:
-            data = json.loads(payload_json)
-        except ValueError:
-            raise ApiError(400, "InvalidRequestFormat", "payloadJSON is not JSON.") from None
-        _fields(data, ALLOWED["create"], "")
-        web = _fields(data.get("webCheckoutDetails", {}), ALLOWED["webCheckoutDetails"], "webCheckoutDetails.")
-        if web.get("checkoutMode") != "ProcessOrder":
-            raise ApiError(400, "InvalidParameterValue", "This button starts ProcessOrder checkouts only.")
-        if product_type == "PayAndShip" and not data.get("addressDetails"):
-            raise ApiError(400, "MissingParameterValue", "addressDetails is required for PayAndShip.")
-        if product_type == "PayOnly" and data.get("addressDetails"):
-            raise ApiError(400, "InvalidParameterValue", "Providing addressDetails for digital goods "
-                           "transactions will result in an error.")
-        with self._lock:
-            session = self._new_session(data, web, mode="ProcessOrder")
-            self.checkouts.append(session["checkoutSessionId"])
-            return session
-
-    async def _page(self, request: Request) -> HTMLResponse:
-        session_id = request.query_params.get("amazonCheckoutSessionId", "")
-        if session_id not in self.sessions:
-            return HTMLResponse("<p>No such checkout session.</p>", status_code=404)
-        price = self.sessions[session_id]["paymentDetails"]["chargeAmount"]
-        sid = html.escape(session_id)
-        form = '<form method="post" action="/checkout/{0}"><input type="hidden" name="session" value="{1}">' \
-               '<button>{2}</button></form>'
-        return HTMLResponse(f"<h1>Amazon Pay (double)</h1><p>{html.escape(price['amount'])} "
-                            f"{html.escape(price['currencyCode'])}</p>"
-                            + form.format("approve", sid, "Pay now") + form.format("cancel", sid, "Cancel"))
-
-    async def _answer(self, request: Request) -> RedirectResponse | HTMLResponse:
-        session_id = dict(parse_qsl((await request.body()).decode("utf-8", "replace"))).get("session", "")
-        answer = request.path_params["answer"]
-        if session_id not in self.sessions or answer not in ("approve", "cancel"):
-            return HTMLResponse("<p>No such checkout session.</p>", status_code=404)
-        try:
-            target = self.approve(session_id) if answer == "approve" else self.buyer_cancel(session_id)
-        except ValueError as error:
-            return HTMLResponse(f"<p>{html.escape(str(error))}</p>", status_code=409)
-        return RedirectResponse(target, status_code=303)
 
     async def _control_settings(self, request: Request) -> JSONResponse:
         data = await request.json()
@@ -728,43 +621,6 @@ class AmazonPayDouble:
         if url != CERT_URL:
             raise AssertionError(f"the verifier fetched an unexpected certificate URL: {url}")
         return self.certificate_pem
-
-
-LEDGERS = {"na": "USD", "eu": "EUR", "jp": "JPY"}
-
-# The stand-in checkout.js: the calls Amazon documents, sending the buyer to the double's page.
-CHECKOUT_JS = """(function () {
-  'use strict';
-  var base = '__DOUBLE__';
-  function renderButton(selector, options) {
-    var container = document.querySelector(selector);
-    if (!container) { throw new Error('amazon.Pay.renderButton: no element ' + selector); }
-    if (!options || !options.merchantId || !options.ledgerCurrency) {
-      throw new Error('amazon.Pay.renderButton: merchantId and ledgerCurrency are required');
-    }
-    function initCheckout(config) {
-      var checkout = (config && config.createCheckoutSessionConfig) || options.createCheckoutSessionConfig;
-      if (!checkout || !checkout.payloadJSON || !checkout.signature || !checkout.publicKeyId) {
-        throw new Error('initCheckout: createCheckoutSessionConfig is required');
-      }
-      var query = new URLSearchParams({
-        payloadJSON: checkout.payloadJSON, signature: checkout.signature, publicKeyId: checkout.publicKeyId,
-        algorithm: checkout.algorithm || 'AMZN-PAY-RSASSA-PSS', merchantId: options.merchantId,
-        ledgerCurrency: options.ledgerCurrency, sandbox: String(!!options.sandbox),
-        productType: options.productType || 'PayAndShip'});
-      window.location.assign(base + '/checkout/start?' + query.toString());
-    }
-    var button = document.createElement('button');
-    button.type = 'button';
-    button.textContent = 'Amazon Pay';
-    button.addEventListener('click', function () { initCheckout({}); });
-    container.appendChild(button);
-    return {initCheckout: initCheckout, onClick: function (handler) {
-      button.addEventListener('click', handler); }};
-  }
-  window.amazon = {Pay: {renderButton: renderButton}};
-})();
-"""
 
 
 def _self_signed(key: rsa.RSAPrivateKey) -> bytes:

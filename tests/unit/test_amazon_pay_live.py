@@ -12,7 +12,7 @@ import json
 import httpx
 import pytest
 
-from doubles.amazon_pay_api import AmazonPayDouble, generate_key_pair, running
+from doubles.amazon_pay_api import AmazonPayDouble, ApiError, generate_key_pair, running
 from kassa.domain.errors import InvalidRequest, PaymentFailed
 from kassa.domain.ids import new_id
 from kassa.methods.amazon_pay import signing
@@ -33,7 +33,7 @@ from kassa.methods.amazon_pay.live import (
     idempotency_key,
 )
 from kassa.methods.amazon_pay.notifications import NotificationVerifier
-from kassa.methods.base import AuthorizationRequest
+from kassa.methods.base import AuthorizationRequest, SavedCharge
 
 KEY_ID = "AFVX7ULWSGBZ5535PCUQOY7B"
 NAMED_KEY_ID = "SANDBOX-AFVX7ULWSGBZ5535PCUQOY7B"
@@ -334,6 +334,124 @@ def test_completing_with_another_amount_is_an_amount_mismatch_decline(double):
     assert (call.status, call.reason_code) == (409, "AmountMismatch")
     assert (outcome.outcome, outcome.reason_code) == (DECLINED, "AmountMismatch")
     assert "amount" in outcome.message
+
+
+# --------------------------------------------------------------------------- saving Amazon Pay (SetupIntent)
+
+
+def setup_request() -> AuthorizationRequest:
+    return AuthorizationRequest(attempt_id=new_id("setatt"), intent_id=new_id("seti"), amount=0, currency="usd",
+                                capture=False, return_url="https://shop.example/saved",
+                                kassa_base_url="https://kassa.test", merchant_name="Test shop", setup_only=True)
+
+
+def test_a_setup_payload_asks_for_amazons_saved_wallet_and_no_payment(double):
+    request = setup_request()
+
+    async def scenario(connector, client):
+        redirect = await connector.start_setup(request)
+        button = connector.checkout_button(request, "tok_set", "US")
+        return redirect, button, start(connector, double, request, "tok_set")
+
+    before = len(double.requests)
+    redirect, button, session_id = live(double, scenario)
+    assert redirect.url == "https://kassa.test" + CHECKOUT_PATH + redirect.token and len(double.requests) == before
+    assert signing.verify(PUBLIC, signing.button_string_to_sign(button.algorithm, button.payload_json),
+                          button.signature, button.algorithm)
+    assert button.product_type == "PayOnly"
+    payload = json.loads(button.payload_json)
+    assert payload == {
+        "webCheckoutDetails": {"checkoutMode": "ProcessOrder",
+                               "checkoutResultReturnUrl": "https://kassa.test" + RETURN_PATH + "tok_set",
+                               "checkoutCancelUrl": "https://kassa.test" + CHECKOUT_PATH + "tok_set/cancel"},
+        "storeId": "amzn1.application-oa2-client.kassatest",
+        "paymentDetails": {"paymentIntent": "Confirm"},
+        "merchantMetadata": {"merchantReferenceId": request.intent_id, "merchantStoreName": "Test shop",
+                             "customInformation": f"kassa {request.intent_id} {request.attempt_id}"},
+        "chargePermissionType": "PaymentMethodOnFile",
+        "paymentMethodOnFileMetadata": {"setupOnly": True},
+    }
+    # The stand-in checkout.js accepts it as Amazon's would, and refuses a setup that carries an amount.
+    session = double.sessions[session_id]
+    assert session["chargePermissionType"] == "PaymentMethodOnFile"
+    assert session["paymentDetails"]["chargeAmount"] is None
+    with_amount = dict(payload, paymentDetails={"paymentIntent": "Confirm",
+                                                "chargeAmount": {"amount": "1.00", "currencyCode": "USD"}})
+    with pytest.raises(ApiError, match="charges nothing"):
+        _start_signed(double, json.dumps(with_amount))
+
+
+def _start_signed(double, payload_json: str) -> dict:
+    credentials = config().credentials()
+    return double.start_checkout(payload_json, signing.sign_button_payload(credentials, payload_json),
+                                 credentials.public_key_id, credentials.algorithm, merchant_id="A1KASSADOUBLE",
+                                 ledger_currency="USD", sandbox=True, product_type="PayOnly")
+
+
+def test_a_setup_is_completed_with_no_amount_and_leaves_a_permission_but_no_charge(double):
+    request = setup_request()
+
+    async def scenario(connector, client):
+        session_id = start(connector, double, request, "tok_save")
+        found = await connector.session_of_attempt(session_id, intent_id=request.intent_id, amount=None,
+                                                   currency=None, token_matches=lambda t: t == "tok_save")
+        with pytest.raises(SessionMismatch):  # a setup is never taken for a payment, nor another setup's
+            await connector.session_of_attempt(session_id, intent_id=request.intent_id, amount=1099, currency="usd",
+                                               token_matches=lambda t: t == "tok_save")
+        double.approve(session_id)
+        first = await connector.complete(session_id, None, None, session=found)
+        again = await connector.complete(session_id, None, None)  # a lost answer, asked again
+        asked = await connector.session_outcome(session_id, setup_only=True)
+        return session_id, first, again, asked
+
+    charges = len(double.charges)
+    session_id, first, again, asked = live(double, scenario)
+    assert first.outcome == AUTHORIZED and first.charge_id is None and first.charge_permission_id
+    assert first == again == asked
+    assert len(double.charges) == charges  # no Charge: nothing was paid
+    permission = double.permissions[first.charge_permission_id]
+    assert (permission["chargePermissionType"], permission["statusDetails"]["state"]) == (
+        "PaymentMethodOnFile", "Chargeable")
+    calls = [r for r in double.requests if r.path.endswith(f"{session_id}/complete")]
+    assert [(r.status, r.reason_code) for r in calls] == [(200, None), (422, "InvalidCheckoutSessionStatus")]
+
+
+def test_a_saved_wallet_is_charged_later_and_closed_once(double):
+    request = setup_request()
+
+    async def scenario(connector, client):
+        session_id = start(connector, double, request)
+        double.approve(session_id)
+        saved = await connector.complete(session_id, None, None)
+        charge = await connector.charge_saved(SavedCharge(intent_id="pi_later", amount=2500, currency="usd",
+                                                          capture=True, mandate_id="mandate_x",
+                                                          permission_id=saved.charge_permission_id,
+                                                          idempotency_key="preq_later"))
+        await connector.close_permission(saved.charge_permission_id)
+        await connector.close_permission(saved.charge_permission_id)  # closed already: fine
+        closed = await connector.permission_closed(saved.charge_permission_id)
+        return saved, charge, closed
+
+    saved, charge, closed = live(double, scenario)
+    assert charge.outcome == AUTHORIZED and charge.captured
+    assert double.charges[charge.charge_id]["chargePermissionId"] == saved.charge_permission_id
+    assert closed is True
+
+
+def test_a_setup_the_buyer_cancels_or_amazon_declines_saves_nothing(double):
+    async def scenario(connector, client):
+        outcomes = []
+        for act in (double.buyer_cancel, lambda session_id: double.decline(session_id, "HardDeclined")):
+            session_id = start(connector, double, setup_request())
+            act(session_id)
+            outcomes.append(await connector.complete(session_id, None, None))
+        return outcomes
+
+    charges, permissions = len(double.charges), len(double.permissions)
+    canceled, declined = live(double, scenario)
+    assert (canceled.outcome, canceled.reason_code, canceled.charge_permission_id) == (CANCELED, "BuyerCanceled", None)
+    assert declined.outcome == DECLINED and declined.charge_id is None
+    assert (len(double.charges), len(double.permissions)) == (charges, permissions)
 
 
 # --------------------------------------------------------------------------- capture, release, refunds

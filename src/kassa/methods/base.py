@@ -24,6 +24,7 @@ class AuthorizationRequest:
     merchant_name: str
     shipping: dict | None = None  # the intent's shipping (Stripe's shape): Amazon Pay's PayAndShip
     save_for_future: bool = False  # setup_future_usage=off_session with a customer: keep a permission to charge
+    setup_only: bool = False  # a SetupIntent: the buyer saves the method, nothing is charged (amount unused)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,10 @@ Money never moves without a record: completing a checkout, capturing, releasing 
 back an authorization nobody waits for are each written as a processor request first
 (:mod:`.processor_requests`), sent, then applied with the request closed in the same unit of work.
 The sweep settles whatever was left in between (:meth:`LivePayments.settle_request`).
+
+The steps of a buyer's return that a SetupIntent shares (check, record, Complete; and asking again
+for a lost answer) are :meth:`LivePayments.complete_returned` and :meth:`LivePayments.ask_again`;
+:mod:`.live_setups` applies their outcome to the setup.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from ..domain import charge as charges
 from ..domain import mandate as mandates
 from ..domain import off_session
 from ..domain import payment_intent as pi
+from ..domain import setup_intent as si
 from ..domain.errors import InvalidRequest, KassaError, PaymentFailed, Refusal
 from ..domain.ids import digest
 from ..methods.amazon_pay.live import (
@@ -36,7 +41,7 @@ from ..methods.amazon_pay.live import (
     SessionMismatch,
     decline_for,
 )
-from ..methods.base import AUTHORIZED, SavedCharge
+from ..methods.base import AUTHORIZED, Completion, SavedCharge
 from ..store import customers_repo, repo
 from ..store.database import Tx
 from . import processor_requests as requests
@@ -52,11 +57,11 @@ __all__ = ["CANCEL_SUFFIX", "NOT_FINISHED", "AmazonPayError", "Checkout", "LiveP
 @dataclass(frozen=True, slots=True)
 class Checkout:
     """What kassa's checkout page shows: the button to start (None when the attempt is over, and
-    ``outcome`` says how it ended)."""
+    ``outcome`` says how it ended), for a PaymentIntent or a SetupIntent."""
 
     button: CheckoutButton | None
     outcome: str | None
-    intent: pi.PaymentIntent
+    intent: pi.PaymentIntent | si.SetupIntent
 
 
 class LivePayments:
@@ -65,6 +70,7 @@ class LivePayments:
         self.runner = intents.runner
         self.db = intents.db
         self.connectors = intents.connectors
+        self.setups: Any = None  # services.live_setups.LiveSetups: processor requests of setups go there
         intents.live = self
 
     async def _connector(self, caller: Caller) -> LiveAmazonPay:
@@ -81,6 +87,9 @@ class LivePayments:
     @staticmethod
     def _open(attempt: dict, intent: pi.PaymentIntent) -> bool:
         return attempt["outcome"] is None and intent.attempt == attempt["id"]
+
+    async def retrieve(self, caller: Caller, intent_id: str) -> pi.PaymentIntent:
+        return await self.intents.retrieve(caller, intent_id)
 
     # ---- the buyer's side ---------------------------------------------------------------------
 
@@ -110,6 +119,23 @@ class LivePayments:
         attempt, intent = await self._attempt(caller, attempt_id)
         if not self._open(attempt, intent):
             return attempt["outcome"] or "canceled", intent
+        completed = await self.complete_returned(caller, attempt, session_id, "complete", reference=intent.id,
+                                                 amount=intent.amount, currency=intent.currency)
+        if completed is None:  # closed meanwhile (canceled, expired, or another tab finished it)
+            attempt, intent = await self._attempt(caller, attempt_id)
+            return attempt["outcome"] or "canceled", intent
+        request, completion = completed
+        return await self._settle(caller, attempt_id, completion, request["id"])
+
+    async def complete_returned(self, caller: Caller, attempt: dict, session_id: str, kind: str, *, reference: str,
+                                amount: int | None, currency: str | None
+                                ) -> tuple[dict[str, Any], Completion] | None:
+        """The steps of a buyer's return that payments and setups share: Get the session and check
+        it is this attempt's (``reference``, the amount, kassa's return address of the attempt;
+        SessionMismatch otherwise), record it on the attempt together with the Complete about to be
+        sent (a processor request of ``kind``), then Complete. Returns (the request, Amazon's word),
+        or None when the attempt closed meanwhile; the caller applies it and closes the request."""
+        attempt_id = attempt["id"]
         if attempt["external_id"] not in (None, session_id):
             raise SessionMismatch(session_id)
         connector = await self._connector(caller)
@@ -117,8 +143,8 @@ class LivePayments:
         def is_this_attempt(token: str) -> bool:
             return hmac.compare_digest(digest(token), bytes(attempt["token_hash"]))
 
-        session = await connector.session_of_attempt(session_id, intent_id=intent.id, amount=intent.amount,
-                                                     currency=intent.currency, token_matches=is_this_attempt)
+        session = await connector.session_of_attempt(session_id, intent_id=reference, amount=amount,
+                                                     currency=currency, token_matches=is_this_attempt)
 
         async def record(tx: Tx, now: int):
             current = await repo.authorization(tx, attempt_id, lock=True)
@@ -128,20 +154,19 @@ class LivePayments:
                 await repo.set_authorization_session(tx, attempt_id, session_id)
             elif current["external_id"] != session_id:
                 raise SessionMismatch(session_id)
-            return await requests.record(tx, caller, "complete", attempt_id, session_id, now,
-                                         amount=intent.amount, currency=intent.currency), []
+            return await requests.record(tx, caller, kind, attempt_id, session_id, now, amount=amount,
+                                         currency=currency), []
 
         request = await self.runner.write(unsealed(caller), record)
-        if request is None:  # closed meanwhile (canceled, expired, or another tab finished it)
-            attempt, intent = await self._attempt(caller, attempt_id)
-            return attempt["outcome"] or "canceled", intent
+        if request is None:
+            return None
         try:
-            completion = await connector.complete(session_id, intent.amount, intent.currency, session=session)
+            completion = await connector.complete(session_id, amount, currency, session=session)
         except AmazonPayError as error:
-            if error.reason_code == NOT_FINISHED:  # the buyer has not paid: nothing to complete
+            if error.reason_code == NOT_FINISHED:  # the buyer has not finished: nothing to complete
                 await requests.close(self.db, request["id"], "done", NOT_FINISHED)
             raise
-        return await self._settle(caller, attempt_id, completion, request["id"])
+        return request, completion
 
     async def _settle(self, caller: Caller, attempt_id: str, completion, request_id: str | None = None):
         result, strays = await self.intents.settle_attempt(caller, attempt_id, completion, request_id=request_id)
@@ -371,6 +396,8 @@ class LivePayments:
                 await self._give_back(caller, request)
             elif request["kind"] == "charge":
                 await self._apply_charge(caller, request, await self._send(caller, request, "charge"), None)
+            elif self.setups is not None and request["kind"] in self.setups.KINDS:
+                await self.setups.settle_request(caller, request)
         except AmazonPayUnavailable:
             pass  # postponed by _send
         except AmazonPayError as error:
@@ -385,15 +412,22 @@ class LivePayments:
         """A checkout the buyer came back from whose outcome was never applied: complete it while
         the attempt is open; once it is closed, only ask (and give back what Amazon took)."""
         attempt, intent = await self._attempt(caller, request["object_id"])
+        completion = await self.ask_again(caller, request, still_open=self._open(attempt, intent))
+        if completion is not None:
+            await self._settle(caller, attempt["id"], completion, request["id"])
+
+    async def ask_again(self, caller: Caller, request: dict[str, Any], *, still_open: bool) -> Completion | None:
+        """A recorded Complete (of a payment, or of a setup: no amount) whose answer never came: sent
+        again while its attempt is open (Amazon then answers with the session as it stands), else
+        only asked. None, with the request closed, for a session never completed: Amazon cancels it
+        by itself and nothing was made."""
         connector = await self._connector(caller)
-        if self._open(attempt, intent):
-            completion = await connector.complete(request["external_id"], request["amount"], request["currency"])
-        else:
-            completion = await connector.session_outcome(request["external_id"])
-            if completion is None:  # never completed: Amazon cancels it by itself, nothing was taken
-                await requests.close(self.db, request["id"], "done")
-                return
-        await self._settle(caller, attempt["id"], completion, request["id"])
+        if still_open:
+            return await connector.complete(request["external_id"], request["amount"], request["currency"])
+        completion = await connector.session_outcome(request["external_id"], setup_only=request["amount"] is None)
+        if completion is None:
+            await requests.close(self.db, request["id"], "done")
+        return completion
 
     async def _give_back(self, caller: Caller, request: dict[str, Any]) -> None:
         connector = await self._connector(caller)

@@ -26,9 +26,7 @@ from .context import Caller
 from .unit import Runner
 
 LIVE_NOT_SAVED = ("This Amazon Pay method has no Charge Permission to charge without the buyer: save it live with a "
-                  "payment made with setup_future_usage=off_session and a customer.")
-LIVE_NOT_YET = ("A SetupIntent for Amazon Pay is available in test mode; in live mode, save Amazon Pay with a "
-                "payment made with setup_future_usage=off_session and a customer (a Recurring Charge Permission).")
+                  "SetupIntent, or a payment made with setup_future_usage=off_session and a customer.")
 
 
 def saving_usage(intent: pi.PaymentIntent, command: pi.Confirm | None, method_type: str) -> str | None:

@@ -1,6 +1,7 @@
 """SetupIntent use cases: create, retrieve, update, confirm, cancel, list; the buyer's answer on
-kassa's Amazon Pay setup page and on the 3D Secure page. A successful setup saves the method for its
-customer and creates its mandate (see saved_methods)."""
+kassa's Amazon Pay setup page and on the 3D Secure page, and Amazon Pay's in live mode (through
+live_setups, which applies it with :meth:`SetupIntents.decide_in`). A successful setup saves the
+method for its customer and creates its mandate (see saved_methods)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from ..store.database import Tx
 from .card_payments import is_test_method
 from .connectors import Connectors
 from .context import Caller
-from .saved_methods import LIVE_NOT_YET, SavedMethods, check_reusable
+from .saved_methods import SavedMethods, check_reusable
 from .unit import Runner
 
 ATTEMPT_PREFIX = "setatt"  # a setup's redirect attempt (kept apart from payments' attempts)
@@ -209,14 +210,12 @@ class SetupIntents:
                 return await self._require_action(tx, caller, setup, method, request, redirect, action, url, now,
                                                   changes)
             return await self._decline(tx, caller, setup, method, decided.failure, changes)
-        if caller.livemode:
-            raise InvalidRequest(LIVE_NOT_YET, code="payment_method_unactivated", param="payment_method_types")
         if not url:
             raise InvalidRequest("Saving Amazon Pay redirects the buyer to approve it: pass a return_url when "
                                  "confirming, so that kassa can send the buyer back to your site.",
                                  code="setup_intent_invalid_parameter", param="return_url",
                                  extra={"setup_intent": setup.id})
-        redirect = await connector.start_setup(request)
+        redirect = await connector.start_setup(request)  # live: kassa's page for Amazon's checkout.js, no call
         action = {"type": "redirect_to_url", "redirect_to_url": {"url": redirect.url, "return_url": url}}
         return await self._require_action(tx, caller, setup, method, request, redirect, action, url, now, changes)
 
@@ -231,10 +230,10 @@ class SetupIntents:
         return updated, events
 
     async def _succeed(self, tx: Tx, caller: Caller, setup: si.SetupIntent, method: PaymentMethod, now: int,
-                       changes: dict | None = None):
+                       changes: dict | None = None, permission_id: str | None = None):
         accepted = (changes or {}).get("mandate_data") or setup.mandate_data
         method, mandate, events = await self.saving.save(tx, caller, method, setup.customer, usage=setup.usage,
-                                                         now=now, accepted=accepted)
+                                                         now=now, accepted=accepted, permission_id=permission_id)
         updated, more = si.succeed(setup, payment_method=method.id, mandate=mandate.id, changes=changes)
         await store.update_setup(tx, caller.account_id, updated)
         return updated, events + more
@@ -252,45 +251,58 @@ class SetupIntents:
 
     # ---- the buyer's answer on kassa's pages ------------------------------------------------------
 
-    async def decide(self, caller: Caller, attempt_id: str, setup_id: str, decision: str
-                     ) -> tuple[str, si.SetupIntent]:
+    async def decide(self, caller: Caller, attempt_id: str, setup_id: str, decision: str, *,
+                     unless_returned: bool = False) -> tuple[str, si.SetupIntent]:
         """'authorize' or 'fail' on the Amazon Pay setup page, 'complete' or 'fail' on the 3D Secure
-        page. Returns the attempt's outcome; a second answer changes nothing."""
+        page. Returns the attempt's outcome; a second answer changes nothing. ``unless_returned``:
+        an attempt the buyer already came back from with a session (live Amazon Pay) is left to it."""
 
         async def change(tx: Tx, now: int):
-            setup = await self._load(tx, caller, setup_id, lock=True)
-            attempt = await repo.authorization(tx, attempt_id, lock=True)
-            if attempt["outcome"] is not None:
-                return (attempt["outcome"], setup), []
-            if setup.attempt != attempt_id or setup.status != si.REQUIRES_ACTION:
-                await repo.close_authorization(tx, attempt_id, "canceled")
-                return ("canceled", setup), []
-            method = await store.get_method(tx, caller.account_id, caller.livemode, setup.payment_method)
-            expired = now > attempt["deadline"]
-            if decision in ("authorize", "complete") and not expired:
-                outcome, (updated, events) = "succeeded", await self._approved(tx, caller, setup, method, now)
-                if updated.status != si.SUCCEEDED:
-                    outcome = "failed"
-            else:
-                rendered = self.runner.render(method) if method is not None else None
-                if method is not None and method.type == "card" and not expired:
-                    error = card_attempt.authentication_error(rendered)
-                    error = {**error, "code": "setup_intent_authentication_failure",
-                             "doc_url": "https://docs.stripe.com/error-codes/setup-intent-authentication-failure",
-                             "message": error["message"].replace("PaymentIntent", "SetupIntent")}
-                else:
-                    error = si.redirect_error(setup, rendered, expired=expired)
-                updated, events = si.fail(setup, error)
-                await store.update_setup(tx, caller.account_id, updated)
-                outcome = "expired" if expired else "failed"
-            await repo.close_authorization(tx, attempt_id, outcome)
-            return (outcome, updated), events
+            return await self.decide_in(tx, caller, attempt_id, setup_id, decision, now,
+                                        unless_returned=unless_returned)
 
         return await self.runner.write(caller, change)
 
-    async def _approved(self, tx: Tx, caller: Caller, setup: si.SetupIntent, method: PaymentMethod, now: int):
+    async def decide_in(self, tx: Tx, caller: Caller, attempt_id: str, setup_id: str, decision: str, now: int, *,
+                        permission_id: str | None = None, in_time: bool = False, unless_returned: bool = False):
+        """:meth:`decide` inside the caller's unit: ``((outcome, setup), events)``. Live Amazon Pay
+        gives its Charge Permission (``permission_id``, kept on the mandate), and ``in_time`` when
+        the buyer came back before the window ended (kassa recorded it), however late it applies."""
+        setup = await self._load(tx, caller, setup_id, lock=True)
+        attempt = await repo.authorization(tx, attempt_id, lock=True)
+        if attempt["outcome"] is not None:
+            return (attempt["outcome"], setup), []
+        if unless_returned and attempt["external_id"] is not None:
+            return ("processing", setup), []
+        if setup.attempt != attempt_id or setup.status != si.REQUIRES_ACTION:
+            await repo.close_authorization(tx, attempt_id, "canceled")
+            return ("canceled", setup), []
+        method = await store.get_method(tx, caller.account_id, caller.livemode, setup.payment_method)
+        expired = now > attempt["deadline"] and not in_time
+        if decision in ("authorize", "complete") and not expired:
+            outcome, (updated, events) = "succeeded", await self._approved(tx, caller, setup, method, now,
+                                                                           permission_id)
+            if updated.status != si.SUCCEEDED:
+                outcome = "failed"
+        else:
+            rendered = self.runner.render(method) if method is not None else None
+            if method is not None and method.type == "card" and not expired:
+                error = card_attempt.authentication_error(rendered)
+                error = {**error, "code": "setup_intent_authentication_failure",
+                         "doc_url": "https://docs.stripe.com/error-codes/setup-intent-authentication-failure",
+                         "message": error["message"].replace("PaymentIntent", "SetupIntent")}
+            else:
+                error = si.redirect_error(setup, rendered, expired=expired)
+            updated, events = si.fail(setup, error)
+            await store.update_setup(tx, caller.account_id, updated)
+            outcome = "expired" if expired else "failed"
+        await repo.close_authorization(tx, attempt_id, outcome)
+        return (outcome, updated), events
+
+    async def _approved(self, tx: Tx, caller: Caller, setup: si.SetupIntent, method: PaymentMethod, now: int,
+                        permission_id: str | None = None):
         if method.type != "card":
-            return await self._succeed(tx, caller, setup, method, now)
+            return await self._succeed(tx, caller, setup, method, now, permission_id=permission_id)
         request = AuthorizationRequest(attempt_id=setup.attempt or "", intent_id=setup.id, amount=0, currency="usd",
                                        capture=False, return_url="", kassa_base_url="",
                                        merchant_name=caller.account_name)

@@ -1,14 +1,16 @@
 """Live Amazon Pay's doors into kassa: the checkout page, the buyer's return, and notifications.
 
-``GET /amazon_pay/checkout/{token}``: where a live confirm sends the buyer. The page loads Amazon's
-``checkout.js`` for the account's region and starts checkout at once with a Create Checkout
-Session payload signed on the server; if the script cannot load it says so and offers the way
-back. ``/amazon_pay/checkout/{token}/cancel`` (Amazon's ``checkoutCancelUrl``, and the page's own
+``GET /amazon_pay/checkout/{token}``: where a live confirm sends the buyer (a PaymentIntent's, or a
+SetupIntent's saving Amazon Pay with no payment: the same pages, served by ``LiveSetups``). The
+page loads Amazon's ``checkout.js`` for the account's region and starts checkout at once with a
+Create Checkout Session payload signed on the server; if the script cannot load it says so and
+offers the way back. ``/amazon_pay/checkout/{token}/cancel`` (Amazon's ``checkoutCancelUrl``, and the page's own
 button): the buyer gave up, the attempt fails as a decline does.
 
 ``GET /amazon_pay/return/{token}?amazonCheckoutSessionId=…``: Amazon sends the buyer back here
 (``checkoutResultReturnUrl``). kassa checks the session is this attempt's, completes it, applies
-the outcome and sends the buyer on to the merchant's ``return_url`` as in test mode. Reloading, or
+the outcome and sends the buyer on to the merchant's ``return_url`` as in test mode (with
+``setup_intent``, ``setup_intent_client_secret`` and ``redirect_status`` for a setup). Reloading, or
 coming back twice, changes nothing twice; a session of another attempt changes nothing at all.
 
 ``POST /amazon_pay/notifications``: Instant Payment Notifications (SNS). The signature is checked,
@@ -44,10 +46,12 @@ from ..methods.amazon_pay.notifications import (
 from ..services.connectors import Connectors
 from ..services.context import Caller
 from ..services.live_payments import CANCEL_SUFFIX, NOT_FINISHED, AmazonPayError, LivePayments, SessionMismatch
+from ..services.live_setups import LiveSetups, is_setup_attempt
 from ..services.refunds import Refunds
 from ..store import repo
 from .elements import Asset
 from .pages import html_page, outcome_url, security_headers, templates
+from .setup_pages import outcome_url as setup_outcome_url
 
 log = logging.getLogger("kassa.amazon_pay")
 SESSION_ID = re.compile(r"^[A-Za-z0-9-]{1,255}$")
@@ -64,6 +68,15 @@ CLOSED_LIVE = {
                 "Go back to the merchant to try again."),
     "canceled": ("Payment page no longer valid",
                  "This payment was canceled or replaced by a newer attempt. Go back to the merchant to try again."),
+}
+CLOSED_SETUP = {
+    "succeeded": ("Amazon Pay saved", "Amazon Pay was already saved for future payments."),
+    "processing": ("Saving Amazon Pay", "Amazon Pay is still confirming this setup."),
+    "failed": ("Setup failed", "Amazon Pay was not saved. Go back to the merchant to try again."),
+    "expired": ("Setup window expired", "More than 10 minutes passed, so this setup can no longer go on. "
+                "Go back to the merchant to try again."),
+    "canceled": ("Setup page no longer valid",
+                 "This setup was canceled or replaced by a newer attempt. Go back to the merchant to try again."),
 }
 
 
@@ -85,8 +98,14 @@ def certificate_fetcher(directory: str | None):
 
 
 def routes(db, live: LivePayments, refunds: Refunds, connectors: Connectors, verifier: NotificationVerifier,
-           public_url: str | None = None) -> list[Route]:
+           public_url: str | None = None, setups: LiveSetups | None = None) -> list[Route]:
     checkout_js = Asset.load("amazon-pay-checkout.js", "text/javascript; charset=utf-8")
+
+    def flow(attempt):
+        """The service of an attempt and the way back to the merchant: a SetupIntent's, or a payment's."""
+        if setups is not None and is_setup_attempt(attempt["id"]):
+            return setups, setup_outcome_url, CLOSED_SETUP
+        return live, outcome_url, CLOSED_LIVE
 
     async def find(request: Request):
         """The live attempt of the URL's token, its account and the caller acting for the buyer."""
@@ -115,7 +134,7 @@ def routes(db, live: LivePayments, refunds: Refunds, connectors: Connectors, ver
                          back_url=None, merchant=account["name"])
 
     def back_to_merchant(attempt, intent, outcome: str) -> Response:
-        return RedirectResponse(outcome_url(attempt, intent, outcome), status_code=303,
+        return RedirectResponse(flow(attempt)[1](attempt, intent, outcome), status_code=303,
                                 headers=security_headers(return_urls.origin(attempt["return_url"])))
 
     async def checkout_page(request: Request) -> Response:
@@ -123,23 +142,25 @@ def routes(db, live: LivePayments, refunds: Refunds, connectors: Connectors, ver
         if found is None:
             return not_found()
         attempt, account, caller = found
+        service, back, closed = flow(attempt)
         origin = return_urls.origin(attempt["return_url"])
         base_url = public_url or str(request.base_url).rstrip("/")
         try:
-            checkout = await live.checkout(caller, attempt["id"], request.path_params["token"], base_url)
+            checkout = await service.checkout(caller, attempt["id"], request.path_params["token"], base_url)
         except Exception as error:  # not set up, the database down: logged, the buyer may try again
             log.warning("cannot start the Amazon Pay checkout of attempt %s: %s", attempt["id"], error,
                         exc_info=not isinstance(error, KassaError))
             return unavailable(request, account, origin)
         if checkout.button is None:
-            heading, message = CLOSED_LIVE.get(checkout.outcome, CLOSED_LIVE["canceled"])
+            heading, message = closed.get(checkout.outcome, closed["canceled"])
             return html_page("notice.html", 200, origin, heading=heading, message=message, retry_url=None,
-                             back_url=outcome_url(attempt, checkout.intent, checkout.outcome), merchant=account["name"])
+                             back_url=back(attempt, checkout.intent, checkout.outcome), merchant=account["name"])
         button = checkout.button
         button_json = json.dumps(button.page_config()).replace("<", "\\u003c").replace(">", "\\u003e") \
             .replace("&", "\\u0026")
+        amount = None if service is setups else money.format_amount(checkout.intent.amount, checkout.intent.currency)
         page = templates.get_template("amazon_pay_checkout.html").render(
-            merchant=account["name"], amount=money.format_amount(checkout.intent.amount, checkout.intent.currency),
+            merchant=account["name"], amount=amount,
             cancel_url=request.url.path + CANCEL_SUFFIX, button_json=Markup(button_json),
             checkout_js=button.script_url, page_js=f"/amazon_pay/checkout.js?v={checkout_js.version}")
         return HTMLResponse(page, headers=checkout_headers(button.script_url, origin))
@@ -153,7 +174,7 @@ def routes(db, live: LivePayments, refunds: Refunds, connectors: Connectors, ver
             return not_found()
         attempt, account, caller = found
         try:
-            outcome, intent = await live.give_up(caller, attempt["id"])
+            outcome, intent = await flow(attempt)[0].give_up(caller, attempt["id"])
         except Exception as error:
             log.warning("could not close attempt %s: %s", attempt["id"], error,
                         exc_info=not isinstance(error, KassaError))
@@ -165,26 +186,27 @@ def routes(db, live: LivePayments, refunds: Refunds, connectors: Connectors, ver
         if found is None:
             return not_found()
         attempt, account, caller = found
+        service, back, _ = flow(attempt)
         origin = return_urls.origin(attempt["return_url"])
         session_id = request.query_params.get("amazonCheckoutSessionId", "")
         try:
             if not SESSION_ID.match(session_id):
                 raise SessionMismatch(session_id)
-            outcome, intent = await live.buyer_returned(caller, attempt["id"], session_id)
+            outcome, intent = await service.buyer_returned(caller, attempt["id"], session_id)
         except SessionMismatch:
             log.warning("attempt %s: the buyer came back with a Checkout Session that is not its own", attempt["id"])
-            intent = await live.intents.retrieve(caller, attempt["payment_intent"])
+            intent = await service.retrieve(caller, attempt["payment_intent"])
             return html_page("notice.html", 400, origin, heading="This checkout is not this payment's",
                              message="Amazon Pay sent you back with a checkout that does not belong to this "
                                      "payment, so nothing was charged for it.", retry_url=None,
-                             back_url=outcome_url(attempt, intent, "failed"), merchant=account["name"])
+                             back_url=back(attempt, intent, "failed"), merchant=account["name"])
         except AmazonPayError as error:
             if error.reason_code != NOT_FINISHED:
                 log.warning("could not complete Amazon Pay checkout of attempt %s: %s", attempt["id"],
                             error.reason_code)
                 return unavailable(request, account, origin)
             # back without finishing on Amazon's page: the attempt stays open
-            return back_to_merchant(attempt, await live.intents.retrieve(caller, attempt["payment_intent"]), "failed")
+            return back_to_merchant(attempt, await service.retrieve(caller, attempt["payment_intent"]), "failed")
         except Exception:  # the database or a bug: logged, and the buyer may try again
             log.exception("could not finish attempt %s", attempt["id"])
             return unavailable(request, account, origin)

@@ -34,8 +34,11 @@ CHARGE_STATES = frozenset({AUTHORIZATION_INITIATED, AUTHORIZED, CAPTURE_INITIATE
 REFUND_INITIATED, REFUNDED, REFUND_DECLINED = "RefundInitiated", "Refunded", "Declined"
 REFUND_STATES = frozenset({REFUND_INITIATED, REFUNDED, REFUND_DECLINED})
 
-# paymentDetails.paymentIntent values kassa uses.
-AUTHORIZE_WITH_CAPTURE, AUTHORIZE = "AuthorizeWithCapture", "Authorize"
+# paymentDetails.paymentIntent values kassa uses (Confirm: a Charge Permission only, no Charge).
+AUTHORIZE_WITH_CAPTURE, AUTHORIZE, CONFIRM = "AuthorizeWithCapture", "Authorize", "Confirm"
+
+# chargePermissionType values kassa asks for (OneTime is Amazon's default).
+RECURRING, PAYMENT_METHOD_ON_FILE = "Recurring", "PaymentMethodOnFile"
 
 _AMOUNT = re.compile(r"^(?P<whole>\d+)(?:\.(?P<fraction>\d+))?$")
 _CURRENCY = re.compile(r"^[A-Za-z]{3}$")

@@ -13,6 +13,11 @@ Amazon's ``checkout.js`` and hands it a Create Checkout Session payload signed h
 (:meth:`LiveAmazonPay.checkout_button`); Amazon creates the session and sends the buyer back with
 ``amazonCheckoutSessionId``, which :meth:`LiveAmazonPay.session_of_attempt` checks and
 :meth:`LiveAmazonPay.complete` completes. No Checkout Session is ever created server-side.
+
+A SetupIntent goes the same way with a setup-only payload (``setup_only``): Amazon's saved wallet
+(``chargePermissionType: PaymentMethodOnFile``, ``paymentMethodOnFileMetadata.setupOnly``,
+``paymentIntent: Confirm``, no amount). Its Complete carries no ``chargeAmount`` and makes no
+Charge, only the Charge Permission that off-session payments later charge with Create Charge.
 """
 
 from __future__ import annotations
@@ -210,11 +215,13 @@ class AmazonPayClient:
     async def get_checkout_session(self, checkout_session_id: str) -> t.CheckoutSession:
         return await self._call(t.parse_checkout_session, "GET", ("checkoutSessions", checkout_session_id))
 
-    async def complete_checkout_session(self, checkout_session_id: str, amount: int,
-                                        currency: str) -> tuple[t.CheckoutSession, int]:
+    async def complete_checkout_session(self, checkout_session_id: str, amount: int | None,
+                                        currency: str | None) -> tuple[t.CheckoutSession, int]:
         """Confirm the buyer's return: the session and Amazon's status (202 while the authorization
-        is pending). A session no longer Open answers ``InvalidCheckoutSessionStatus``."""
-        body = {"chargeAmount": t.to_amazon_price(amount, currency)}
+        is pending). A session no longer Open answers ``InvalidCheckoutSessionStatus``. A setup-only
+        session (``amount`` None) is completed with an empty body: Amazon's saved-wallet guide says
+        chargeAmount is not required there."""
+        body = {} if amount is None else {"chargeAmount": t.to_amazon_price(amount, currency)}
         return await self._call_with_status(t.parse_checkout_session, "POST",
                                             ("checkoutSessions", checkout_session_id, "complete"), body)
 
@@ -243,6 +250,12 @@ class AmazonPayClient:
     async def get_charge_permission(self, charge_permission_id: str) -> t.Status:
         """A Charge Permission's status (``Chargeable``, ``NonChargeable``, ``Closed``, with its reason)."""
         return await self._call(t.parse_charge_permission_status, "GET", ("chargePermissions", charge_permission_id))
+
+    async def close_charge_permission(self, charge_permission_id: str, reason: str) -> t.Status:
+        """Close a Charge Permission for good (no more Create Charge on it); its status after."""
+        body = {"closureReason": reason[:255], "cancelPendingCharges": False}
+        return await self._call(t.parse_charge_permission_status, "DELETE",
+                                ("chargePermissions", charge_permission_id, "close"), body)
 
     # ---- Refund ---------------------------------------------------------------------------
 
@@ -338,10 +351,22 @@ class LiveAmazonPay:
         token = "tok_" + random_base62(40)
         return Redirect(url=request.kassa_base_url.rstrip("/") + CHECKOUT_PATH + token, token=token)
 
+    async def start_setup(self, request: AuthorizationRequest) -> Redirect:
+        """Saving Amazon Pay (a SetupIntent): the same checkout page, whose payload is setup-only."""
+        return await self.start_authorization(request)
+
     def checkout_button(self, request: AuthorizationRequest, token: str, country: str) -> CheckoutButton:
-        """The signed ProcessOrder payload for attempt ``token`` (kassa's page shows it to checkout.js)."""
+        """The signed ProcessOrder payload for attempt ``token`` (kassa's page shows it to checkout.js).
+        A ``setup_only`` request asks for Amazon's saved wallet and no payment: a PaymentMethodOnFile
+        Charge Permission, ``paymentIntent: Confirm`` and no amount."""
         base = request.kassa_base_url.rstrip("/")
-        price = t.to_amazon_price(request.amount, request.currency)
+        if request.setup_only:
+            payment_details: dict[str, Any] = {"paymentIntent": t.CONFIRM}
+        else:
+            price = t.to_amazon_price(request.amount, request.currency)
+            payment_details = {"paymentIntent": t.AUTHORIZE_WITH_CAPTURE if request.capture else t.AUTHORIZE,
+                               "canHandlePendingAuthorization": self.can_handle_pending_authorization,
+                               "chargeAmount": price, "presentmentCurrency": price["currencyCode"]}
         metadata = {"merchantReferenceId": request.intent_id[:256],
                     "customInformation": f"kassa {request.intent_id} {request.attempt_id}"[:4096]}
         if request.merchant_name:
@@ -351,15 +376,17 @@ class LiveAmazonPay:
                                    "checkoutResultReturnUrl": base + RETURN_PATH + token,
                                    "checkoutCancelUrl": base + CHECKOUT_PATH + token + CANCEL_SUFFIX},
             "storeId": self.client.config.store_id,
-            "paymentDetails": {"paymentIntent": t.AUTHORIZE_WITH_CAPTURE if request.capture else t.AUTHORIZE,
-                               "canHandlePendingAuthorization": self.can_handle_pending_authorization,
-                               "chargeAmount": price, "presentmentCurrency": price["currencyCode"]},
+            "paymentDetails": payment_details,
             "merchantMetadata": metadata,
         }
-        if request.save_for_future:  # the buyer also allows later charges with no buyer present
-            payload["chargePermissionType"] = "Recurring"
+        if request.setup_only:  # the buyer saves the wallet for charges with no buyer present, pays nothing now
+            payload["chargePermissionType"] = t.PAYMENT_METHOD_ON_FILE
+            payload["paymentMethodOnFileMetadata"] = {"setupOnly": True}
+        elif request.save_for_future:  # the buyer also allows later charges with no buyer present
+            payload["chargePermissionType"] = t.RECURRING
             payload["recurringMetadata"] = {"frequency": {"unit": "Variable", "value": "0"}}
-        shipped = bool(request.shipping and (request.shipping.get("address") or {}).get("line1"))
+        shipped = bool(not request.setup_only and request.shipping
+                       and (request.shipping.get("address") or {}).get("line1"))
         if shipped:
             payload["addressDetails"] = address_details(request.shipping)
         payload_json = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
@@ -372,26 +399,31 @@ class LiveAmazonPay:
             payload_json=payload_json, signature=signing.sign_button_payload(credentials, payload_json),
             public_key_id=credentials.public_key_id, algorithm=credentials.algorithm)
 
-    async def session_of_attempt(self, session_id: str, *, intent_id: str, amount: int, currency: str,
-                                 token_matches: Callable[[str], bool]) -> t.CheckoutSession:
+    async def session_of_attempt(self, session_id: str, *, intent_id: str, amount: int | None,
+                                 currency: str | None, token_matches: Callable[[str], bool]) -> t.CheckoutSession:
         """Get the buyer's Checkout Session and check it is this attempt's before anything else: the
-        intent as reference, the amount and currency, and kassa's return address of this attempt
-        (``token_matches`` is given its last segment). SessionMismatch otherwise."""
+        intent (or SetupIntent) as reference, the amount and currency (a setup, ``amount`` None, has
+        none), and kassa's return address of this attempt (``token_matches`` is given its last
+        segment). SessionMismatch otherwise."""
         session = await self.client.get_checkout_session(session_id)
-        expected = t.Price(amount, currency.lower())
+        if amount is None:  # setup only: no amount was signed (an echoed zero is tolerated)
+            amount_ok = session.charge_amount is None or session.charge_amount.amount == 0
+        else:
+            amount_ok = session.charge_amount == t.Price(amount, currency.lower())
         return_url = session.result_return_url or ""
         token = return_url.split("?", 1)[0].rsplit(RETURN_PATH, 1)[-1] if RETURN_PATH in return_url else ""
-        if (session.merchant_reference_id != intent_id or session.charge_amount != expected
-                or not token or not token_matches(token)):
+        if session.merchant_reference_id != intent_id or not amount_ok or not token or not token_matches(token):
             raise SessionMismatch(session_id)
         return session
 
-    async def complete(self, external_id: str, amount: int, currency: str,
+    async def complete(self, external_id: str, amount: int | None, currency: str | None,
                        session: t.CheckoutSession | None = None) -> Completion:
         """Complete the buyer's Checkout Session (``external_id``) with the same amount and read the
         outcome. A session that is no longer Open (a reload, a second tab, a Complete that already
         happened) is read instead, so repeating this is harmless; an Open session the buyer has not
-        finished raises AmazonPayError ``InvalidCheckoutSessionStatus``."""
+        finished raises AmazonPayError ``InvalidCheckoutSessionStatus``. A setup (``amount`` None)
+        is completed with no amount and succeeds with its Charge Permission, no Charge."""
+        setup_only = amount is None
         if session is None or session.state == t.SESSION_OPEN:
             try:
                 session, status = await self.client.complete_checkout_session(external_id, amount, currency)
@@ -407,21 +439,28 @@ class LiveAmazonPay:
                 else:
                     raise
             else:
-                if status == 202:  # Amazon decides later: a notification or the sweep will tell
+                if status == 202 and not setup_only:  # Amazon decides later: a notification or the sweep will tell
                     return Completion(PENDING, charge_id=session.charge_id,
                                       charge_permission_id=session.charge_permission_id)
-        return await self._outcome_of_session(session)
+                if setup_only and session.state == t.SESSION_COMPLETED and not session.charge_permission_id:
+                    session = await self.client.get_checkout_session(external_id)  # the answer left it out
+        return await self._outcome_of_session(session, setup_only)
 
-    async def session_outcome(self, session_id: str) -> Completion | None:
+    async def session_outcome(self, session_id: str, setup_only: bool = False) -> Completion | None:
         """How a Checkout Session ended, asked without completing it; None while it is Open."""
         session = await self.client.get_checkout_session(session_id)
-        return None if session.state == t.SESSION_OPEN else await self._outcome_of_session(session)
+        return None if session.state == t.SESSION_OPEN else await self._outcome_of_session(session, setup_only)
 
-    async def _outcome_of_session(self, session: t.CheckoutSession) -> Completion:
+    async def _outcome_of_session(self, session: t.CheckoutSession, setup_only: bool = False) -> Completion:
         if session.state == t.SESSION_CANCELED:
             return await self._canceled(session)
         if session.state == t.SESSION_OPEN:
             raise AmazonPayError(NOT_FINISHED, "the buyer has not finished the checkout on Amazon Pay", 422, False)
+        if setup_only:  # Completed: the saved wallet is its Charge Permission; there is no Charge
+            if not session.charge_permission_id:
+                raise AmazonPayError("InvalidResponse", "a completed setup-only Checkout Session has no "
+                                     "chargePermissionId", 200, False)
+            return Completion(AUTHORIZED, charge_permission_id=session.charge_permission_id)
         if not session.charge_id:
             return Completion(PENDING, charge_permission_id=session.charge_permission_id)
         charge = await self.client.get_charge(session.charge_id)
@@ -494,6 +533,17 @@ class LiveAmazonPay:
         """Whether Amazon closed (or can no longer charge) a saved Charge Permission."""
         status = await self.client.get_charge_permission(charge_permission_id)
         return status.state in ("Closed", "NonChargeable")
+
+    async def close_permission(self, charge_permission_id: str) -> None:
+        """Close a Charge Permission nobody will use (a setup that ended before Amazon's answer was
+        applied); one that is closed already is fine."""
+        try:
+            await self.client.close_charge_permission(charge_permission_id, "Setup ended before it was saved")
+        except AmazonPayError as error:
+            if error.retryable or error.status == 0:
+                raise
+            if (await self.client.get_charge_permission(charge_permission_id)).state != "Closed":
+                raise
 
     async def give_back(self, transaction_id: str, key: str) -> None:
         """Return an authorization nobody waits for: release it while uncaptured, refund what was
