@@ -26,21 +26,33 @@ class Records(Generic[T]):
         self.cls = cls
         self.slots = tuple((f.name, cls.__dict__[f.name]) for f in fields(cls))
         self.names = frozenset(name for name, _ in self.slots)
+        self._build, self._replace = _compiled(cls, [name for name, _ in self.slots])
 
     def build(self, record: dict[str, Any]) -> T:
         """The object of a record holding every field (as stored by ``orjson.dumps(obj)``)."""
         if record.keys() != self.names:
             return self.cls(**record)
-        new = object.__new__(self.cls)
-        for name, slot in self.slots:
-            slot.__set__(new, record[name])
-        return new
+        return self._build(record)
 
     def replace(self, obj: T, changes: dict[str, Any]) -> T:
         """``dataclasses.replace(obj, **changes)``."""
         if not changes.keys() <= self.names:
             raise TypeError(f"{self.cls.__name__} has no field {sorted(changes.keys() - self.names)[0]!r}")
-        new = object.__new__(self.cls)
-        for name, slot in self.slots:
-            slot.__set__(new, changes[name] if name in changes else slot.__get__(obj))
-        return new
+        return self._replace(obj, changes)
+
+
+def _compiled(cls: type, names: list[str]):
+    """`build` and `replace` of `cls` as straight-line functions (one statement per field, each
+    slot's setter and getter bound once), made when the class is registered."""
+    namespace: dict[str, Any] = {"new": object.__new__, "cls": cls}
+    build = ["def build(record):", "    obj = new(cls)"]
+    replace = ["def replace(old, changes):", "    obj = new(cls)"]
+    for index, name in enumerate(names):
+        slot = cls.__dict__[name]
+        namespace[f"set{index}"], namespace[f"get{index}"] = slot.__set__, slot.__get__
+        build.append(f"    set{index}(obj, record[{name!r}])")
+        replace.append(f"    set{index}(obj, changes[{name!r}] if {name!r} in changes else get{index}(old))")
+    build.append("    return obj")
+    replace.append("    return obj")
+    exec("\n".join(build) + "\n\n" + "\n".join(replace), namespace)  # names are the class's own fields
+    return namespace["build"], namespace["replace"]
