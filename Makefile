@@ -17,8 +17,13 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/kassa demo
 
+# The suite runs in PYTEST_WORKERS processes (pytest-xdist, a test file per process at a time), then the
+# tests that stop or restart PostgreSQL run alone. Exit status 5 is "no test selected" (PYTEST_ARGS
+# naming files without such tests).
+PYTEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not exclusive" $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(BIN)/python -m pytest -m exclusive $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 bench: $(STAMP)
 	$(BIN)/python bench/api_bench.py

@@ -136,6 +136,7 @@ def test_kill_after_amazon_captured_and_before_kassa_recorded_it(shop):
     assert len(shop.events("charge.captured", intent.latest_charge)) == 1
 
 
+@pytest.mark.exclusive  # stops PostgreSQL: no other test may be using it meanwhile
 def test_postgresql_stops_during_a_capture(tmp_path):
     require_postgres()
     saved = stripe.ca_bundle_path

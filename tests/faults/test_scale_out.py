@@ -57,6 +57,7 @@ class Buyer:
         raise AssertionError("the authorization page never answered")
 
 
+@pytest.mark.exclusive  # restarts PostgreSQL: no other test may be using it meanwhile
 def test_faults_lose_nothing(cluster):
     servers = cluster
     clients = [server.client(max_network_retries=8) for server in servers]
