@@ -17,6 +17,7 @@ from ..store.database import Database, Tx
 from .context import Caller, Replayed
 
 API_VERSION = "2026-09-30.endive"
+UPDATED = ".updated"  # Stripe's events that carry data.previous_attributes
 
 Renderer = Callable[[Any], dict]
 Previous = Callable[[dict], dict]
@@ -45,7 +46,7 @@ class Runner:
             if body_of_object is None:
                 body_of_object = rendered[id(event.object)] = self.render(event.object)
             data: dict[str, Any] = {"object": body_of_object}
-            if event.previous_attributes:
+            if event.previous_attributes and event.type.endswith(UPDATED):  # as Stripe: *.updated events only
                 data["previous_attributes"] = self.previous(event.previous_attributes)
             event_id = new_id("evt")
             targets = [endpoint_id for endpoint_id, wanted in endpoints if webhooks.wants(wanted, event.type)]
