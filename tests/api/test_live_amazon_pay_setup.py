@@ -285,7 +285,7 @@ def test_a_session_of_another_attempt_changes_nothing(live):
     second_token = second.next_action.redirect_to_url.url.rsplit("/", 1)[-1]
     forged = f"{live.server.url}/amazon_pay/return/{second_token}?amazonCheckoutSessionId={session_id}"
     response = live.get(forged)
-    assert response.status_code == 400 and "does not belong" in response.text
+    assert response.status_code == 400 and "does not belong to this setup, so nothing was saved" in response.text
     assert "setup_intent=" + second.id in response.text
     assert live.retrieve(second.id).status == "requires_action"
     assert live.double.sessions[session_id]["statusDetails"]["state"] == "Open"  # not completed

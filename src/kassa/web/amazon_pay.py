@@ -196,9 +196,11 @@ def routes(db, live: LivePayments, refunds: Refunds, connectors: Connectors, ver
         except SessionMismatch:
             log.warning("attempt %s: the buyer came back with a Checkout Session that is not its own", attempt["id"])
             intent = await service.retrieve(caller, attempt["payment_intent"])
-            return html_page("notice.html", 400, origin, heading="This checkout is not this payment's",
+            what = "setup" if is_setup_attempt(attempt["id"]) else "payment"
+            done = "nothing was saved" if what == "setup" else "nothing was charged"
+            return html_page("notice.html", 400, origin, heading=f"This checkout is not this {what}'s",
                              message="Amazon Pay sent you back with a checkout that does not belong to this "
-                                     "payment, so nothing was charged for it.", retry_url=None,
+                                     f"{what}, so {done} for it.", retry_url=None,
                              back_url=back(attempt, intent, "failed"), merchant=account["name"])
         except AmazonPayError as error:
             if error.reason_code != NOT_FINISHED:
