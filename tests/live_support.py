@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 import httpx
 
 from doubles.amazon_pay_api import CERT_URL, AmazonPayDouble, generate_key_pair, running
-from support import Server, kassa_command, self_signed, start_server
+from support import Server, fresh_database, kassa_command, self_signed, start_server
 
 KEY_ID = "AFVX7ULWSGBZ5535PCUQOY7B"
 MERCHANT_ID = "A1KASSADOUBLE"
@@ -79,6 +79,26 @@ def live_kassa(database: str, workdir: Path, *, tls: tuple[Path, Path] | None = 
             yield LiveKassa(server, double, account, key_file)
         finally:
             server.stop()
+
+
+@contextmanager
+def trusted_live_kassa(backend: str, workdir: Path) -> Iterator[LiveKassa]:
+    """`live_kassa` on a fresh database of `backend`, with stripe-python trusting its certificate
+    meanwhile (the shared fixture of the live API tests)."""
+    import stripe
+
+    saved = stripe.ca_bundle_path
+    with live_kassa(fresh_database(backend, workdir), workdir) as running_kassa:
+        stripe.ca_bundle_path = str(running_kassa.server.tls[0])
+        try:
+            yield running_kassa
+        finally:
+            stripe.ca_bundle_path = saved
+
+
+def reset_double(double: AmazonPayDouble) -> None:
+    """The double's answers back to approving (each live API test starts from them)."""
+    double.authorization, double.decline_reason, double.saved_charges = "approve", "HardDeclined", "approve"
 
 
 def verify(server: Server) -> ssl.SSLContext:

@@ -20,9 +20,8 @@ import stripe
 
 from amazon_pay_helpers import RETURN_URL, outcome
 from doubles.amazon_pay_api import AmazonPayDouble
-from live_support import (PEM, button_of, configure, due_now, in_thread, live_kassa, new_account, run_sql,
-                          start_checkout, verify, wait_for)
-from support import fresh_database
+from live_support import (PEM, button_of, configure, due_now, in_thread, new_account, reset_double, run_sql,
+                          start_checkout, trusted_live_kassa, verify, wait_for)
 
 
 class Live:
@@ -88,21 +87,14 @@ class Live:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def live(request, tmp_path_factory):
-    workdir = tmp_path_factory.mktemp(f"live-{request.param}")
-    saved = stripe.ca_bundle_path
-    with live_kassa(fresh_database(request.param, workdir), workdir) as running_kassa:
-        stripe.ca_bundle_path = str(running_kassa.server.tls[0])
-        try:
-            yield Live(running_kassa.server, running_kassa.double, running_kassa.account)
-        finally:
-            stripe.ca_bundle_path = saved
+    with trusted_live_kassa(request.param, tmp_path_factory.mktemp(f"live-{request.param}")) as running_kassa:
+        yield Live(running_kassa.server, running_kassa.double, running_kassa.account)
 
 
 @pytest.fixture(autouse=True)
 def _reset(request):
     if "live" in request.fixturenames:
-        double = request.getfixturevalue("live").double
-        double.authorization, double.decline_reason, double.saved_charges = "approve", "HardDeclined", "approve"
+        reset_double(request.getfixturevalue("live").double)
 
 
 def _only_charge(live, intent) -> dict:

@@ -17,9 +17,8 @@ import pytest
 import stripe
 
 from amazon_pay_helpers import RETURN_URL, outcome
-from live_support import (button_of, due_now, in_thread, live_kassa, new_account, sql_value, start_checkout, verify,
-                          wait_for)
-from support import fresh_database
+from live_support import (button_of, due_now, in_thread, new_account, reset_double, sql_value, start_checkout,
+                          trusted_live_kassa, verify, wait_for)
 
 
 class LiveSetup:
@@ -102,21 +101,14 @@ class LiveSetup:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def live(request, tmp_path_factory):
-    workdir = tmp_path_factory.mktemp(f"live-setup-{request.param}")
-    saved = stripe.ca_bundle_path
-    with live_kassa(fresh_database(request.param, workdir), workdir) as running_kassa:
-        stripe.ca_bundle_path = str(running_kassa.server.tls[0])
-        try:
-            yield LiveSetup(running_kassa.server, running_kassa.double, running_kassa.account)
-        finally:
-            stripe.ca_bundle_path = saved
+    with trusted_live_kassa(request.param, tmp_path_factory.mktemp(f"live-setup-{request.param}")) as running_kassa:
+        yield LiveSetup(running_kassa.server, running_kassa.double, running_kassa.account)
 
 
 @pytest.fixture(autouse=True)
 def _reset(request):
     if "live" in request.fixturenames:
-        double = request.getfixturevalue("live").double
-        double.authorization, double.decline_reason, double.saved_charges = "approve", "HardDeclined", "approve"
+        reset_double(request.getfixturevalue("live").double)
 
 
 def _saved(live, **params) -> tuple[str, stripe.SetupIntent, str]:
