@@ -36,19 +36,21 @@ def _confirmed_fields(intent: PaymentIntent, command: pi.Confirm | None) -> dict
     return changes
 
 
-def capture_method(intent: PaymentIntent, command: pi.Confirm | None = None) -> str:
-    """Manual or automatic, the options given at this confirmation included."""
-    option = (((command.payment_method_options if command else None) or {}).get("card") or {}).get("capture_method")
-    return option or pi.effective_capture_method(intent, "card")
+def capture_method(intent: PaymentIntent, command: pi.Confirm | None = None, method_type: str = "card") -> str:
+    """Manual or automatic for `method_type`, the options given at this confirmation included."""
+    option = (((command.payment_method_options if command else None) or {}).get(method_type) or {}).get(
+        "capture_method")
+    return option or pi.effective_capture_method(intent, method_type)
 
 
-def approve(intent: PaymentIntent, command: pi.Confirm | None, *, payment_method: str, charge_id: str, now: int
-            ) -> tuple[PaymentIntent, list[DomainEvent]]:
-    """Authorized: captured at once (``succeeded``) or held for 7 days (``requires_capture``)."""
-    pi._expect(intent, STARTS if command is not None else pi.REQUIRES_ACTION, "authorize")  # noqa: PLC2701
+def approve(intent: PaymentIntent, command: pi.Confirm | None, *, payment_method: str, charge_id: str, now: int,
+            method_type: str = "card", action: str = "authorize") -> tuple[PaymentIntent, list[DomainEvent]]:
+    """Authorized: captured at once (``succeeded``) or held for 7 days (``requires_capture``). A
+    `command` is a confirmation deciding at once; None, the buyer's 3D Secure answer."""
+    pi._expect(intent, STARTS if command is not None else pi.REQUIRES_ACTION, action)  # noqa: PLC2701
     changes = dict(_confirmed_fields(intent, command), payment_method=payment_method, latest_charge=charge_id,
                    next_action=None, last_payment_error=None, attempt=None)
-    if capture_method(intent, command) == "manual":
+    if capture_method(intent, command, method_type) == "manual":
         changes.update(status=pi.REQUIRES_CAPTURE, amount_capturable=intent.amount,
                        deadline=now + pi.CAPTURE_WINDOW_SECONDS)
         kind = "payment_intent.amount_capturable_updated"

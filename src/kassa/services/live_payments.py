@@ -297,7 +297,7 @@ class LivePayments:
                                      code="payment_method_unactivated", param="payment_method")
             if create is not None:
                 await repo.insert_intent(tx, caller.account_id, intent)
-            capture = off_session.capture_method(intent, command, method.type) != "manual"
+            capture = card_attempts.capture_method(intent, command, method.type) != "manual"
             request = await requests.record(tx, caller, "charge", intent.id, mandate.external_id, now,
                                             amount=intent.amount, currency=intent.currency,
                                             detail=f"{method.id}:{'capture' if capture else 'manual'}")

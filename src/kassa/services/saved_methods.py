@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from ..domain import card_attempt
 from ..domain import charge as charges
 from ..domain import customer as customers
 from ..domain import mandate as mandates
@@ -183,7 +184,7 @@ class SavedMethods:
         `check_use` found it already). A `new` intent (created in this unit) is inserted, not updated."""
         if mandate is None:
             mandate = await self.active_mandate(tx, caller, method)
-        capture = off_session.capture_method(intent, command, method.type) != "manual"
+        capture = card_attempt.capture_method(intent, command, method.type) != "manual"
         completion = await connector.charge_saved(SavedCharge(
             intent_id=intent.id, amount=intent.amount, currency=intent.currency, capture=capture,
             mandate_id=mandate.id, permission_id=mandate.external_id, idempotency_key=intent.id))
