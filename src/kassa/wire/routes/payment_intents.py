@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import orjson
-import sqlalchemy
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ...domain import money
