@@ -55,6 +55,9 @@ def _connect(path: str, synchronous: str) -> sqlite3.Connection:
     connection.execute(f"PRAGMA synchronous={synchronous}")
     connection.execute("PRAGMA busy_timeout=10000")
     connection.execute("PRAGMA foreign_keys=OFF")
+    # Each unit runs in a savepoint, whose journal of the pages it changes would otherwise spill to
+    # a temporary file past 64 KiB (a card payment's unit does): one write per page, every unit.
+    connection.execute("PRAGMA temp_store=MEMORY")
     return connection
 
 
