@@ -83,15 +83,17 @@ def of_card(*, livemode: bool, amount: int, currency: str, intent_id: str, payme
     """A card attempt's charge: succeeded (captured, or held for a manual capture), or failed with
     `failure` (code, message), as the card connector decided."""
     failed = failure is not None
-    charge = Charge(
-        id=new_id("ch"), livemode=livemode, amount=amount, currency=currency, created=now,
-        payment_intent=intent_id, payment_method=payment_method, captured=captured and not failed,
-        amount_captured=amount if captured and not failed else 0, status="failed" if failed else "succeeded",
-        description=description, receipt_email=receipt_email, billing_details=billing_details, shipping=shipping,
-        statement_descriptor=statement_descriptor, transaction_id=details.get("network_transaction_id"),
-        method_type="card", method_details=details, outcome=outcome, test_card=test_card,
-        failure_code=failure[0] if failed else None, failure_message=failure[1] if failed else None,
-        customer=customer)
+    taken = captured and not failed
+    charge = _RECORDS.build({  # every field given: built without the frozen class's keyword matching
+        "id": new_id("ch"), "livemode": livemode, "amount": amount, "currency": currency, "created": now,
+        "payment_intent": intent_id, "payment_method": payment_method, "captured": taken,
+        "amount_captured": amount if taken else 0, "amount_refunded": 0,
+        "status": "failed" if failed else "succeeded", "description": description, "receipt_email": receipt_email,
+        "metadata": {}, "billing_details": billing_details, "shipping": shipping,
+        "statement_descriptor": statement_descriptor, "transaction_id": details.get("network_transaction_id"),
+        "released": False, "method_type": "card", "method_details": details, "outcome": outcome,
+        "failure_code": failure[0] if failed else None, "failure_message": failure[1] if failed else None,
+        "test_card": test_card, "customer": customer})
     return charge, [DomainEvent("charge.failed" if failed else "charge.succeeded", charge)]
 
 

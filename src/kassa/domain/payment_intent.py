@@ -110,7 +110,7 @@ class CreateIntent:
 
 def _transition(intent: PaymentIntent, event_type: str | None, **changes) -> tuple[PaymentIntent, list[DomainEvent]]:
     """Apply `changes`; the event's previous_attributes hold only what really changed."""
-    previous = {name: getattr(intent, name) for name, value in changes.items() if getattr(intent, name) != value}
+    previous = {name: old for name, value in changes.items() if (old := getattr(intent, name)) != value}
     updated = _RECORDS.replace(intent, changes)
     return updated, ([DomainEvent(event_type, updated, previous)] if event_type else [])
 

@@ -58,6 +58,8 @@ def create(kind: str, *, livemode: bool, now: int, billing_details: dict | None 
     if kind not in TYPES:
         raise InvalidRequest(f"Invalid {param}: must be one of {', '.join(TYPES)} (kassa implements these).",
                              code="parameter_invalid_string", param=param)
-    billing = {**EMPTY_BILLING, **(billing_details or {})}
-    return PaymentMethod(new_id("pm"), kind, livemode, now, billing, dict(metadata or {}), card=card,
-                         test_card=test_card)
+    billing = {**EMPTY_BILLING, **billing_details} if billing_details else dict(EMPTY_BILLING)
+    return _RECORDS.build({"id": new_id("pm"), "type": kind, "livemode": livemode, "created": now,
+                           "billing_details": billing, "metadata": dict(metadata) if metadata else {},
+                           "customer": None, "allow_redisplay": "unspecified", "card": card,
+                           "test_card": test_card, "set_up": False, "detached": False})

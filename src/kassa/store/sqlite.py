@@ -19,6 +19,11 @@ from .batches import Batches
 from .errors import StoreUnavailable, UniqueViolation
 
 
+# A bool parameter (livemode, …) is stored as 0 or 1 either way; with its adapter registered the
+# sqlite3 module finds it at once instead of probing two protocols (and raising) for every value.
+sqlite3.register_adapter(bool, int)
+
+
 class _SqliteTx:
     dialect = "sqlite"
     for_update = ""
