@@ -1,6 +1,7 @@
 """SQLite's write-ahead log stays bounded under a steady stream of writes with readers always
 present (under load a reader always holds a recent snapshot, so a passive checkpoint alone never
-lets SQLite start the log again from its beginning)."""
+lets SQLite start the log again from its beginning), and a unit's savepoint journal stays in
+memory."""
 
 from __future__ import annotations
 
@@ -54,3 +55,43 @@ def test_the_wal_is_emptied_once_it_passes_its_limit(tmp_path, monkeypatch):
     written = 400 * 8 * 2000
     assert max(sizes) < 4 * 1024 * 1024 < written, sizes  # bounded, far below what was written
     assert min(sizes[5:]) < 1024 * 1024  # and emptied, not only held at a size
+
+
+def _temporary_files() -> list[str]:
+    """SQLite's temporary files this process holds open (it names them etilqs_…, deleted at once)."""
+    found = []
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            target = str(fd.readlink())
+        except OSError:
+            continue
+        if "etilqs_" in target:
+            found.append(target)
+    return found
+
+
+def test_a_unit_that_changes_many_pages_journals_them_in_memory(tmp_path):
+    """A unit's savepoint keeps the pages it changes in a journal; past 64 KiB SQLite would move
+    that journal to a temporary file (a write per page, every unit), unless it is kept in memory."""
+    path = tmp_path / "journal.sqlite3"
+    seen: list[list[str]] = []
+
+    async def go():
+        db = open_database(f"sqlite:///{path}", durable=False)
+
+        async def fill(tx):
+            await tx.run("CREATE TABLE items (id INTEGER PRIMARY KEY, body TEXT NOT NULL)")
+            for n in range(200):
+                await tx.run("INSERT INTO items (id, body) VALUES (:id, :body)", {"id": n, "body": "x" * 2000})
+
+        await db.write(fill)
+
+        async def change_all(tx):  # about 100 pages of 4 KiB that existed before the savepoint
+            await tx.run("UPDATE items SET body = :body", {"body": "y" * 2000})
+            seen.append(_temporary_files())
+
+        await db.write(change_all)
+        await db.close()
+
+    asyncio.run(go())
+    assert seen == [[]]

@@ -60,9 +60,6 @@ def _connect(path: str, synchronous: str) -> sqlite3.Connection:
     connection.execute(f"PRAGMA synchronous={synchronous}")
     connection.execute("PRAGMA busy_timeout=10000")
     connection.execute("PRAGMA foreign_keys=OFF")
-    # Each unit runs in a savepoint, whose journal of the pages it changes would otherwise spill to
-    # a temporary file past 64 KiB (a card payment's unit does): one write per page, every unit.
-    connection.execute("PRAGMA temp_store=MEMORY")
     return connection
 
 
@@ -84,6 +81,10 @@ class SqliteDatabase:
         synchronous = "FULL" if durable else "NORMAL"
         self._writer = _connect(path, synchronous)
         self._writer.execute("PRAGMA busy_timeout=0")  # see _begin
+        # Each unit runs in a savepoint, whose journal of the pages it changes would otherwise spill
+        # to a temporary file past 64 KiB (a card payment's unit does): a write per page, every unit.
+        # Only the writer: the reader's sorts of large lists keep spilling to disk, not to memory.
+        self._writer.execute("PRAGMA temp_store=MEMORY")
         # Checkpoints run apart (see `_checkpoint`), so that no commit waits for one.
         self._writer.execute("PRAGMA wal_autocheckpoint=0")
         self._reader = _connect(path, synchronous)
