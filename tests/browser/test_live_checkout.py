@@ -126,3 +126,42 @@ def test_live_payment_canceled_at_amazon(buyer, live_shop, expect):
     buyer.wait_for_url(shop_url + "/complete?**")
     expect(buyer.locator("#status-heading")).to_have_text("Payment failed. Please try another payment method.")
     assert "redirect_status=failed" in buyer.url
+
+
+def test_live_amazon_pay_saved_then_bought_again_in_one_click(buyer, live_shop, expect):
+    """The returning buyer's page in live mode: the Payment Element in setup mode saves Amazon Pay
+    through kassa's checkout page and Amazon's (a saved-wallet session, nothing to pay), then Buy
+    again charges the saved wallet off-session."""
+    kassa, shop_url = live_shop
+    before = len(kassa.double.requests)
+    buyer.goto(shop_url + "/account")
+    buyer.wait_for_selector("#submit:enabled")
+    frame = buyer.frame_locator("#payment-element iframe")
+    expect(frame.get_by_role("radio", name="Amazon Pay")).to_be_checked()
+    expect(frame.get_by_role("radio", name="Card")).to_have_count(0)  # live mode has no card processor
+    buyer.get_by_role("button", name="Save payment method").click()
+    buyer.wait_for_url("**/amazon_pay/checkout/tok_*")  # kassa's page, which starts Amazon's checkout
+    buyer.wait_for_url("http://127.0.0.1:*/checkout?amazonCheckoutSessionId=*")
+    expect(buyer.get_by_text("Save Amazon Pay for future payments")).to_be_visible()
+    buyer.get_by_role("button", name="Save").click()
+    buyer.wait_for_url(shop_url + "/account?**")
+    assert "redirect_status=succeeded" in buyer.url
+    client = kassa.server.client(kassa.account["secret_live"])
+    customer_id = buyer.context.cookies(shop_url)[0]["value"]
+    methods = client.v1.customers.payment_methods.list(customer_id).data
+    assert [(method.type, method.livemode) for method in methods] == [("amazon_pay", True)]
+    expect(buyer.locator("#saved-method")).to_have_text("Amazon Pay")
+
+    buyer.get_by_role("button", name="Buy again in one click").click()
+    expect(buyer.locator("#bought")).to_contain_text("Paid with your saved payment method")
+    intent_id = buyer.locator("#bought").inner_text().split("(")[1].rstrip(").")
+    intent = client.v1.payment_intents.retrieve(intent_id)
+    assert (intent.status, intent.livemode, intent.amount_received) == ("succeeded", True, 1099)
+    assert (intent.customer, intent.payment_method) == (customer_id, methods[0].id)
+    asked = [(r.method, r.path.split("/v2/")[-1].split("/")[0], r.status) for r in kassa.double.requests[before:]
+             if "/v2/" in r.path]
+    assert ("POST", "checkoutSessions", 200) in asked  # the setup's Complete
+    assert ("POST", "charges", 201) in asked  # the off-session charge of the saved wallet
+    assert not any(kind == "checkoutSessions" and method == "POST" and status == 201
+                   for method, kind, status in asked)  # no session made server-side
+    assert buyer.errors == [], "\n".join(buyer.errors)
