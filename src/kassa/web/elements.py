@@ -8,6 +8,7 @@ page references its own files with ``?v=<digest>`` so that they can be cached fo
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,7 +45,13 @@ class Asset:
 
     @classmethod
     def load(cls, name: str, media_type: str) -> Asset:
-        body = (STATIC / name).read_bytes()
+        return cls.join((name,), media_type)
+
+    @classmethod
+    def join(cls, names: Sequence[str], media_type: str, *, head: str = "", tail: str = "") -> Asset:
+        """Static files served as one: ``head``, each file in order (a blank line between two),
+        then ``tail``. The digest is the joined body's."""
+        body = head.encode() + b"\n".join((STATIC / name).read_bytes() for name in names) + tail.encode()
         return cls(body, media_type, hashlib.sha256(body).hexdigest()[:16])
 
     def response(self, request: Request, *, cross_origin: bool = False) -> Response:
@@ -58,6 +65,13 @@ class Asset:
         return Response(self.body, headers=headers, media_type=self.media_type)
 
 
+# kassa.js is kept in parts, one concept each, and served as one script: the parts joined in this
+# order inside one strict-mode function, so that they share its scope and the page gets only the
+# globals the last part sets.
+KASSA_JS_PARTS = ("kassa/client.js", "kassa/elements.js", "kassa/globals.js")
+KASSA_JS_HEAD = "(() => {\n  'use strict';\n\n"
+KASSA_JS_TAIL = "})();\n"
+
 # The other Elements' frames: (route, template, script), each also using frame.js and both stylesheets.
 OTHER_FRAMES = (
     ("link-authentication", "link_authentication_element.html", "link-authentication-element.js"),
@@ -67,7 +81,7 @@ OTHER_FRAMES = (
 
 
 def routes() -> list[Route]:
-    kassa_js = Asset.load("kassa.js", JAVASCRIPT)
+    kassa_js = Asset.join(KASSA_JS_PARTS, JAVASCRIPT, head=KASSA_JS_HEAD, tail=KASSA_JS_TAIL)
     frame_js = Asset.load("payment-element.js", JAVASCRIPT)
     frame_css = Asset.load("payment-element.css", CSS)
     shared_js = Asset.load("element-frame.js", JAVASCRIPT)
