@@ -20,6 +20,12 @@
  */
 
   const SECRET = /^((?:pi|seti)_[A-Za-z0-9]+)_secret_[A-Za-z0-9]+$/;
+  // How a confirmation's outcome is named for each kind of intent (see settle): the return_url's
+  // parameter, the key of the resolved result, and the field holding the last error.
+  const SETTLED = {
+    payment: {param: 'payment_intent', result: 'paymentIntent', lastError: 'last_payment_error'},
+    setup: {param: 'setup_intent', result: 'setupIntent', lastError: 'last_setup_error'},
+  };
   const loadedFrom = scriptBase();
   const groups = new WeakMap(); // elements group → its private state (elements.js sets, confirmations read)
 
@@ -271,7 +277,7 @@
         if (group && group.payment && !express) group.payment.showError(shaped);
         return finishExpress(group, {error: shaped});
       }
-      const result = await settle(intent, redirect, confirmParams.return_url);
+      const result = await settle('payment', intent, redirect, confirmParams.return_url);
       if (result.error && group && group.payment && !express) group.payment.showError(result.error);
       return finishExpress(group, result);
     }
@@ -322,27 +328,33 @@
     }
 
     /** After a confirmation: send the buyer where they must go, or give the merchant the result. */
-    async function settle(intent, redirect, returnUrl) {
-      const next = intent.next_action;
-      if (intent.status === 'requires_action' && next) {
+    /** What a confirmation resolves with once `object` (a PaymentIntent or a SetupIntent, as `kind`
+     * says: see SETTLED) needs nothing more of the page: 3D Secure first, a decline as its error,
+     * the return_url with redirect 'always', else the object itself. */
+    async function settle(kind, object, redirect, returnUrl) {
+      const names = SETTLED[kind];
+      const next = object.next_action;
+      if (object.status === 'requires_action' && next) {
         if (next.type === 'redirect_to_url' && next.redirect_to_url) return navigate(next.redirect_to_url.url);
         if (next.type === 'use_stripe_sdk' && next.use_stripe_sdk && next.use_stripe_sdk.stripe_js) {
-          const outcome = await authenticate(next.use_stripe_sdk.stripe_js, intent.client_secret);
+          const outcome = await authenticate(next.use_stripe_sdk.stripe_js, object.client_secret);
           if (outcome.error) return outcome;
-          return settle(outcome.intent, redirect, returnUrl);
+          return settle(kind, outcome.intent, redirect, returnUrl);
         }
       }
-      if (intent.status === 'requires_payment_method' && intent.last_payment_error) {
-        return {error: shapeError(intent.last_payment_error, intent)};
+      if (object.status === 'requires_payment_method' && object[names.lastError]) {
+        const error = shapeError(object[names.lastError]);
+        error[names.param] = object;
+        return {error};
       }
       if (redirect === 'always' && returnUrl) {
         const url = new URL(returnUrl, location.href);
-        url.searchParams.set('payment_intent', intent.id);
-        url.searchParams.set('payment_intent_client_secret', intent.client_secret);
-        url.searchParams.set('redirect_status', redirectStatus(intent.status));
+        url.searchParams.set(names.param, object.id);
+        url.searchParams.set(`${names.param}_client_secret`, object.client_secret);
+        url.searchParams.set('redirect_status', redirectStatus(object.status));
         return navigate(url.href);
       }
-      return {paymentIntent: intent};
+      return {[names.result]: object};
     }
 
     function sameOrigin(url) {
@@ -487,37 +499,12 @@
         if (group && group.payment) group.payment.showError(shaped);
         return {error: shaped};
       }
-      const result = await settleSetup(setup, redirect, confirmParams.return_url);
+      const result = await settle('setup', setup, redirect, confirmParams.return_url);
       if (result.error && group && group.payment) group.payment.showError(result.error);
       return result;
     }
 
     /** After a setup's confirmation: the buyer goes where they must, or the merchant gets the result. */
-    async function settleSetup(setup, redirect, returnUrl) {
-      const next = setup.next_action;
-      if (setup.status === 'requires_action' && next) {
-        if (next.type === 'redirect_to_url' && next.redirect_to_url) return navigate(next.redirect_to_url.url);
-        if (next.type === 'use_stripe_sdk' && next.use_stripe_sdk && next.use_stripe_sdk.stripe_js) {
-          const outcome = await authenticate(next.use_stripe_sdk.stripe_js, setup.client_secret);
-          if (outcome.error) return outcome;
-          return settleSetup(outcome.intent, redirect, returnUrl);
-        }
-      }
-      if (setup.status === 'requires_payment_method' && setup.last_setup_error) {
-        const error = shapeError(setup.last_setup_error);
-        error.setup_intent = setup;
-        return {error};
-      }
-      if (redirect === 'always' && returnUrl) {
-        const url = new URL(returnUrl, location.href);
-        url.searchParams.set('setup_intent', setup.id);
-        url.searchParams.set('setup_intent_client_secret', setup.client_secret);
-        url.searchParams.set('redirect_status', redirectStatus(setup.status));
-        return navigate(url.href);
-      }
-      return {setupIntent: setup};
-    }
-
     async function retrieveSetupIntent(clientSecret) {
       intentIdOf(clientSecret, 'retrieveSetupIntent');
       const {data, error} = await retrieve(clientSecret);
@@ -532,7 +519,7 @@
     async function handleNextAction({clientSecret} = {}) {
       const {data, error} = await retrieve(clientSecret);
       if (error) return {error: shapeError(error)};
-      return settle(data, 'if_required', null);
+      return settle('payment', data, 'if_required', null);
     }
 
     /** stripe.elements(): the Elements group (elements.js), given what its frames use of this client. */
