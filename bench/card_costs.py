@@ -27,6 +27,7 @@ from pathlib import Path
 
 from card_bench import CARD_LUA
 from common import CREATE_LUA, auth_header, start_kassa, stop, wrk
+from step_cpu import cpu_seconds
 
 # The variants' patches, as the sitecustomize of their server (the repository module as kassa has it).
 PATCHES = {
@@ -42,23 +43,20 @@ repo.insert_object, repo.insert_events = insert_object, insert_events
 ''',
     "empty card JSON": '''
 from kassa.store import repo
-_insert_events = repo.insert_events
+_insert_object, _insert_events = repo.insert_object, repo.insert_events
+class _EmptyData:  # the repository's own insert, its row's JSON replaced by {}
+    def __init__(self, tx):
+        self.tx = tx
+    async def add(self, sql, row):
+        await self.tx.add(sql, {**row, "data": "{}"})
 async def insert_object(tx, table, account_id, obj, **columns):
-    row = {"id": obj.id, "account_id": account_id, "livemode": obj.livemode, "created": obj.created,
-           "data": "{}" if table in ("payment_methods", "charges") else repo.orjson.dumps(obj).decode(), **columns}
-    await tx.add(f"INSERT INTO {table} ({', '.join(row)}) VALUES ({', '.join(':' + n for n in row)})", row)
+    await _insert_object(_EmptyData(tx) if table in ("payment_methods", "charges") else tx, table, account_id, obj,
+                         **columns)
 async def insert_events(tx, account_id, rows):
     await _insert_events(tx, account_id, rows[:1] + [{**row, "data": "{}"} for row in rows[1:]])
 repo.insert_object, repo.insert_events = insert_object, insert_events
 ''',
 }
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
