@@ -254,3 +254,104 @@ def test_postgres_lost_connection_before_any_write_is_retried(tmp_path):
 
     calls, ids = asyncio.run(go())
     assert calls == 2 and ids == ["x2"]
+
+
+@contextlib.asynccontextmanager
+async def with_fresh_rows(path) :
+    """A SQLite database with a table whose INSERTs wait for the end of their batch (`events`), and
+    `items`, whose INSERTs run at once."""
+    db = open_database(f"sqlite:///{path / 'kassa.sqlite3'}")
+    try:
+        async def schema(tx):
+            await tx.run("CREATE TABLE events (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, data TEXT NOT NULL)")
+            await tx.run("CREATE TABLE items (id TEXT PRIMARY KEY, n INTEGER NOT NULL)")
+
+        await db.write(schema)
+        yield db
+    finally:
+        await db.close()
+
+
+EVENT = "INSERT INTO events (id, data) VALUES (:id, :data)"
+
+
+async def _batch(db, *units):
+    """The units submitted together (one group, one commit); their results or exceptions."""
+    return await asyncio.gather(*(db.write(unit) for unit in units), return_exceptions=True)
+
+
+async def _ids(db) -> list[str]:
+    async def read(tx):
+        return [row["id"] for row in await tx.all("SELECT id FROM events ORDER BY seq")]
+
+    return await db.read(read)
+
+
+def test_sqlite_fresh_rows_of_a_batch_go_in_at_its_end(tmp_path):
+    """A fresh row's INSERT waits for the end of its batch: other units of the batch do not see it,
+    its own unit does (its waiting rows go in before its next read), and a unit that fails leaves
+    none. A unit's rows keep their order."""
+
+    async def inserts(tx):
+        await tx.run_many(EVENT, [{"id": "e1", "data": "{}"}, {"id": "e2", "data": "{}"}])
+        await tx.add(EVENT, {"id": "e3", "data": "{}"})
+
+    async def looks(tx):
+        return (await tx.one("SELECT count(*) AS n FROM events"))["n"]
+
+    async def reads_its_own(tx):
+        await tx.add(EVENT, {"id": "e4", "data": "{}"})
+        await tx.add("INSERT INTO items (id, n) VALUES (:id, :n)", {"id": "i4", "n": 4})  # runs at once
+        return (await tx.one("SELECT id FROM events WHERE id = :id", {"id": "e4"}))["id"]
+
+    async def fails(tx):
+        await tx.add(EVENT, {"id": "e5", "data": "{}"})
+        raise ValueError("refused")
+
+    async def go():
+        async with with_fresh_rows(tmp_path) as db:
+            outcomes = await _batch(db, inserts, looks, reads_its_own, fails)
+            return outcomes, await _ids(db)
+
+    (inserted, seen, own, failed), ids = asyncio.run(go())
+    assert inserted is None and seen == 0 and own == "e4" and isinstance(failed, ValueError)
+    assert sorted(ids) == ["e1", "e2", "e3", "e4"]
+    assert ids.index("e1") < ids.index("e2") < ids.index("e3")
+
+
+def test_sqlite_a_fresh_row_refused_at_the_end_fails_its_whole_batch(tmp_path):
+    """A waiting INSERT refused at the end of the batch (here a taken id; in practice a full disk)
+    fails every unit of the batch, as a failed commit does: nothing of it is kept or acknowledged,
+    and the next batch writes as usual."""
+
+    async def first(tx):
+        await tx.add(EVENT, {"id": "taken", "data": "{}"})
+
+    async def takes_it_again(tx):
+        await tx.add("INSERT INTO items (id, n) VALUES (:id, :n)", {"id": "a", "n": 1})
+        await tx.add(EVENT, {"id": "taken", "data": "{}"})
+        return "answered"
+
+    async def innocent(tx):
+        await tx.add(EVENT, {"id": "other", "data": "{}"})
+        return "answered"
+
+    async def later(tx):
+        await tx.add(EVENT, {"id": "later", "data": "{}"})
+        return "answered"
+
+    async def items(tx):
+        return [row["id"] for row in await tx.all("SELECT id FROM items")]
+
+    async def go():
+        async with with_fresh_rows(tmp_path) as db:
+            await db.write(first)
+            outcomes = await _batch(db, takes_it_again, innocent)
+            after = await db.write(later)
+            return outcomes, after, await _ids(db), await db.read(items)
+
+    outcomes, after, ids, kept_items = asyncio.run(go())
+    assert all(isinstance(outcome, StoreUnavailable) for outcome in outcomes)
+    assert "UNIQUE" in str(outcomes[0])
+    assert after == "answered"
+    assert ids == ["taken", "later"] and kept_items == []
