@@ -83,10 +83,11 @@ class CardPayments:
                    **((command.payment_method_options or {}).get("card") or {})}
         attempt = Attempt(off_session=command.off_session, error_on_requires_action=command.error_on_requires_action,
                           request_three_d_secure=options.get("request_three_d_secure"), set_up=method.set_up)
-        request = self._request(intent, three_d_secure.new_attempt_id(), return_url, base_url, caller, command)
+        request = self._request(intent, "", return_url, base_url, caller, command)
         decision = await self.cards.authorize_now(request, method, attempt)
         if decision.outcome != ACTION_REQUIRED:
             return await self._apply(tx, caller, intent, command, method, decision, now, new=new)
+        request = replace(request, attempt_id=three_d_secure.new_attempt_id())  # an id only for a page
         redirect = await self.cards.start_authentication(request)
         await repo.insert_authorization(tx, {
             "id": request.attempt_id, "token_hash": digest(redirect.token), "account_id": caller.account_id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import orjson
@@ -221,8 +222,13 @@ async def insert_object(tx: Tx, table: str, account_id: str, obj, **columns) -> 
     """Insert an object of a simple table (payment_methods, charges, refunds)."""
     row = {"id": obj.id, "account_id": account_id, "livemode": obj.livemode, "created": obj.created,
            "data": orjson.dumps(obj).decode(), **columns}
-    names = ", ".join(row)
-    await tx.add(f"INSERT INTO {table} ({names}) VALUES ({', '.join(':' + n for n in row)})", row)
+    await tx.add(_insert_sql(table, tuple(columns)), row)
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_sql(table: str, extra: tuple[str, ...]) -> str:
+    names = ("id", "account_id", "livemode", "created", "data", *extra)
+    return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({', '.join(':' + name for name in names)})"
 
 
 async def update_object(tx: Tx, table: str, account_id: str, obj, **columns) -> None:

@@ -34,9 +34,15 @@ class Described:
     kind: str
 
 
+_today_until = [0.0, (0, 0)]  # (until when, the (year, month) of then): read once a minute
+
+
 def _today() -> tuple[int, int]:
-    now = time.gmtime()
-    return now.tm_year, now.tm_mon
+    wall = time.time()
+    if wall >= _today_until[0]:
+        now = time.gmtime(wall)
+        _today_until[:] = [wall + 60, (now.tm_year, now.tm_mon)]
+    return _today_until[1]
 
 
 class TestModeCards:
