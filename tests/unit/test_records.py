@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
 
 import orjson
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from kassa.domain import payment_intent as pi
 from kassa.domain.charge import Charge
 from kassa.domain.payment_method import PaymentMethod
-from kassa.domain.records import Records
+from kassa.domain.records import Records, quick_init
 
 
 def _intent() -> pi.PaymentIntent:
@@ -79,3 +80,52 @@ def test_a_class_without_slots_is_refused():
 
     with pytest.raises(TypeError):
         Records(Plain)
+
+
+def test_quick_init_makes_the_same_objects_with_the_same_parameters_and_stays_frozen():
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Slow:
+        kind: str
+        subject: object
+        changes: dict = dataclasses.field(default_factory=dict)
+        count: int = 3
+
+    Quick = quick_init(dataclasses.make_dataclass(  # the same class, its __init__ replaced
+        "Slow", [("kind", str), ("subject", object), ("changes", dict, dataclasses.field(default_factory=dict)),
+                 ("count", int, 3)], frozen=True, slots=True))
+    for args, kwargs in [(("a", 1), {}), (("a", 1, {"x": 1}, 5), {}), ((), {"kind": "b", "subject": 2, "count": 7})]:
+        slow, quick = Slow(*args, **kwargs), Quick(*args, **kwargs)
+        assert dataclasses.astuple(slow) == dataclasses.astuple(quick)
+    assert Quick("a", 1).changes is not Quick("a", 1).changes  # a fresh default for each object
+    with pytest.raises(TypeError):
+        Quick("a")  # a field without a default is required, as before
+    with pytest.raises(TypeError):
+        Quick("a", 1, colour="red")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Quick("a", 1).kind = "c"
+    assert [name for name in inspect.signature(Quick).parameters] == ["kind", "subject", "changes", "count"]
+
+
+def test_quick_init_is_on_the_hot_value_classes_and_refuses_what_it_cannot_copy():
+    from kassa.domain.events import DomainEvent
+    from kassa.methods.base import Attempt, AuthorizationRequest, Decision
+
+    for cls in (pi.PaymentIntent, pi.CreateIntent, pi.Confirm, DomainEvent, Attempt, AuthorizationRequest, Decision):
+        assert cls.__init__.__code__.co_filename == "<string>" and "set0" in cls.__init__.__code__.co_names
+    intent = _intent()
+    assert pi.PaymentIntent(**{f.name: getattr(intent, f.name) for f in dataclasses.fields(intent)}) == intent
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Checked:
+        x: int
+
+        def __post_init__(self):
+            pass
+
+    @dataclasses.dataclass(slots=True)
+    class Mutable:
+        x: int
+
+    for cls in (Checked, Mutable):
+        with pytest.raises(TypeError):
+            quick_init(cls)

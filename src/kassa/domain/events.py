@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .records import quick_init
 
+
+@quick_init
 @dataclass(frozen=True, slots=True)
 class DomainEvent:
     """``type`` (e.g. ``payment_intent.succeeded``), the object after the change, and the

@@ -15,7 +15,7 @@ from .events import DomainEvent
 from .ids import client_secret_for, new_id
 from .metadata import apply_metadata
 from . import payment_method_types as offer
-from .records import Records
+from .records import Records, quick_init
 
 REQUIRES_PAYMENT_METHOD = "requires_payment_method"
 REQUIRES_CONFIRMATION = "requires_confirmation"
@@ -37,6 +37,7 @@ CANCELLATION_REASONS = ("duplicate", "fraudulent", "requested_by_customer", "aba
 SUPPORTED_METHOD_TYPES = offer.SUPPORTED
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class PaymentIntent:
     """Everything kassa knows of one PaymentIntent (the wire view is rendered from it)."""
@@ -84,6 +85,7 @@ class PaymentIntent:
 _RECORDS = Records(PaymentIntent)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CreateIntent:
     """What a merchant may set when creating an intent (already parsed and typed)."""
@@ -265,6 +267,7 @@ EXPIRED = ("The Amazon Pay authorization window expired: the buyer did not compl
            "10 minutes of being redirected. Try again, or use another payment method.")
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Confirm:
     """A confirmation, parsed; `payment_method` is the id of the method to try (already resolved)."""

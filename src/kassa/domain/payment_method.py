@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from .errors import InvalidRequest
 from .ids import new_id
-from .records import Records
+from .records import Records, quick_init
 
 TYPES = ("amazon_pay", "card")
 
@@ -35,6 +35,7 @@ class PaymentMethod:
 _RECORDS = Records(PaymentMethod)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CardInput:
     """Card data as a request gave it, on its way to the card connector (which alone reads it).

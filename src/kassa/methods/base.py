@@ -9,7 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from ..domain.records import quick_init
 
+
+@quick_init
 @dataclass(frozen=True, slots=True)
 class AuthorizationRequest:
     """What a connector needs to send a buyer off to approve a payment."""
@@ -27,6 +30,7 @@ class AuthorizationRequest:
     setup_only: bool = False  # a SetupIntent: the buyer saves the method, nothing is charged (amount unused)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Redirect:
     """Where to send the buyer, and the one-time token of kassa's own page for this attempt."""
@@ -66,6 +70,7 @@ class RefundResult:
 ACTION_REQUIRED = "action_required"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Failure:
     """Why an attempt was refused, in Stripe's card error terms."""
@@ -78,6 +83,7 @@ class Failure:
     charged: bool = True  # the attempt reached the processor: a failed charge records it
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Decision:
     """A connector's answer at once: AUTHORIZED, DECLINED (with `failure`) or ACTION_REQUIRED.
@@ -90,6 +96,7 @@ class Decision:
     failure: Failure | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Attempt:
     """How an immediate attempt is made: by the buyer present or not, after authentication or not."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from ...domain.errors import InvalidRequest, NotFound, PaymentFailed
 from ...domain.ids import random_base62
 from ...domain.payment_method import CardInput
+from ...domain.records import quick_init
 from ..base import (ACTION_REQUIRED, AUTHORIZED, DECLINED, Attempt, AuthorizationRequest, Decision, Failure,
                     Redirect, RefundTerms)
 from . import card_hash, numbers, three_d_secure
@@ -26,6 +27,7 @@ LATE_REFUND_SECONDS = 2
 CHARGE_CUSTOMER_FAIL_NUMBER = "4000000000000341"  # attaches, then every charge declines  # how long after a test refund its later change (refundFail, pendingRefund) comes
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Described:
     """What may be kept of card data: the card hash, and which test card it is."""
