@@ -355,3 +355,34 @@ def test_sqlite_a_fresh_row_refused_at_the_end_fails_its_whole_batch(tmp_path):
     assert "UNIQUE" in str(outcomes[0])
     assert after == "answered"
     assert ids == ["taken", "later"] and kept_items == []
+
+
+def test_sqlite_a_fresh_row_refused_when_its_unit_reads_fails_only_that_unit(tmp_path):
+    """A waiting INSERT that goes in before its unit's next read, and breaks a unique constraint
+    there, fails its unit with the store's UniqueViolation (as any write would) and leaves the other
+    units of the batch alone."""
+
+    async def first(tx):
+        await tx.add(EVENT, {"id": "taken", "data": "{}"})
+
+    async def takes_it_then_reads(tx):
+        await tx.add("INSERT INTO items (id, n) VALUES (:id, :n)", {"id": "a", "n": 1})
+        await tx.add(EVENT, {"id": "taken", "data": "{}"})
+        return await tx.one("SELECT count(*) AS n FROM events")
+
+    async def innocent(tx):
+        await tx.add(EVENT, {"id": "other", "data": "{}"})
+        return "answered"
+
+    async def items(tx):
+        return [row["id"] for row in await tx.all("SELECT id FROM items")]
+
+    async def go():
+        async with with_fresh_rows(tmp_path) as db:
+            await db.write(first)
+            outcomes = await _batch(db, takes_it_then_reads, innocent)
+            return outcomes, await _ids(db), await db.read(items)
+
+    (refused, answered), ids, kept_items = asyncio.run(go())
+    assert isinstance(refused, UniqueViolation) and answered == "answered"
+    assert ids == ["taken", "other"] and kept_items == []

@@ -2,8 +2,9 @@
 
 Writes queue their unit of work; one flush runs every queued unit inside a single
 ``BEGIN IMMEDIATE … COMMIT``, each unit in its own savepoint so that one unit's failure rolls back
-only its own writes. The INSERTs of fresh rows wait for the end of the batch (see `_FRESH_ROWS`). Only the blocking steps (taking the write lock, the durable COMMIT) run on a
-dedicated thread, once per batch, so requests arriving during an fsync join the next batch.
+only its own writes; the INSERTs of fresh rows wait for the end of the batch (see `_FRESH_ROWS`).
+Only the blocking steps (taking the write lock, the durable COMMIT) run on a dedicated thread, once
+per batch, so requests arriving during an fsync join the next batch.
 A unit's caller is answered only after its COMMIT returned: nothing acknowledged is lost.
 """
 
@@ -44,8 +45,11 @@ class _SqliteTx:
     def _catch_up(self) -> None:
         """Run the unit's deferred inserts now, before a statement that could see or change them."""
         waiting, self.waiting = self.waiting, []
-        for sql, rows in waiting:
-            self.connection.executemany(sql, rows)
+        try:
+            for sql, rows in waiting:
+                self.connection.executemany(sql, rows)
+        except sqlite3.IntegrityError as error:
+            raise _unique(error)
 
     def take_waiting(self) -> list[tuple[str, list]]:
         """The unit's deferred inserts, handed to the batch (the unit has ended)."""
@@ -68,9 +72,7 @@ class _SqliteTx:
         try:
             return self.connection.execute(sql, params or {}).rowcount
         except sqlite3.IntegrityError as error:
-            if "UNIQUE" in str(error):
-                raise UniqueViolation(str(error)) from error
-            raise
+            raise _unique(error)
 
     async def add(self, sql, params=None):
         """A fresh row's INSERT waits for the end of the batch (or for the unit's next statement
@@ -93,6 +95,15 @@ class _SqliteTx:
             self.waiting[-1][1].extend(rows)
         else:
             self.waiting.append((sql, rows))
+
+
+def _unique(error: sqlite3.IntegrityError) -> Exception:
+    """The store's UniqueViolation for a broken unique constraint; any other error as it is."""
+    if "UNIQUE" not in str(error):
+        return error
+    violation = UniqueViolation(str(error))
+    violation.__cause__ = error
+    return violation
 
 
 def _other_insert(sql: str) -> bool:
