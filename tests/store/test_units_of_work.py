@@ -17,14 +17,18 @@ def url(request, tmp_path) -> str:
     return fresh_database(request.param, tmp_path)
 
 
+ITEMS = "CREATE TABLE items (id TEXT PRIMARY KEY, n INTEGER NOT NULL)"
+NOTES = "CREATE TABLE notes (item TEXT NOT NULL, text TEXT NOT NULL)"
+
+
 @contextlib.asynccontextmanager
-async def database(url: str):
-    """The database at `url`, with two empty tables: items (id, n) and notes (item, text)."""
+async def database(url: str, tables: tuple[str, ...] = (ITEMS, NOTES)):
+    """The database at `url`, with these empty tables (by default items (id, n) and notes (item, text))."""
     db = open_database(url)
     try:
         async def schema(tx):
-            await tx.run("CREATE TABLE items (id TEXT PRIMARY KEY, n INTEGER NOT NULL)")
-            await tx.run("CREATE TABLE notes (item TEXT NOT NULL, text TEXT NOT NULL)")
+            for table in tables:
+                await tx.run(table)
 
         await db.write(schema)
         yield db
@@ -256,20 +260,11 @@ def test_postgres_lost_connection_before_any_write_is_retried(tmp_path):
     assert calls == 2 and ids == ["x2"]
 
 
-@contextlib.asynccontextmanager
-async def with_fresh_rows(path) :
+def with_fresh_rows(path):
     """A SQLite database with a table whose INSERTs wait for the end of their batch (`events`), and
     `items`, whose INSERTs run at once."""
-    db = open_database(f"sqlite:///{path / 'kassa.sqlite3'}")
-    try:
-        async def schema(tx):
-            await tx.run("CREATE TABLE events (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, data TEXT NOT NULL)")
-            await tx.run("CREATE TABLE items (id TEXT PRIMARY KEY, n INTEGER NOT NULL)")
-
-        await db.write(schema)
-        yield db
-    finally:
-        await db.close()
+    return database(f"sqlite:///{path / 'kassa.sqlite3'}", (
+        "CREATE TABLE events (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, data TEXT NOT NULL)", ITEMS))
 
 
 EVENT = "INSERT INTO events (id, data) VALUES (:id, :data)"
@@ -319,36 +314,34 @@ def test_sqlite_fresh_rows_of_a_batch_go_in_at_its_end(tmp_path):
     assert ids.index("e1") < ids.index("e2") < ids.index("e3")
 
 
+def _inserting(event_id: str, *, item: str | None = None):
+    """A unit that inserts the event `event_id` (its INSERT waits), after the item `item` if given
+    (that INSERT runs at once), and answers "answered"."""
+
+    async def unit(tx):
+        if item is not None:
+            await tx.add("INSERT INTO items (id, n) VALUES (:id, :n)", {"id": item, "n": 1})
+        await tx.add(EVENT, {"id": event_id, "data": "{}"})
+        return "answered"
+
+    return unit
+
+
+async def _item_ids(tx) -> list[str]:
+    return [row["id"] for row in await tx.all("SELECT id FROM items")]
+
+
 def test_sqlite_a_fresh_row_refused_at_the_end_fails_its_whole_batch(tmp_path):
     """A waiting INSERT refused at the end of the batch (here a taken id; in practice a full disk)
     fails every unit of the batch, as a failed commit does: nothing of it is kept or acknowledged,
     and the next batch writes as usual."""
 
-    async def first(tx):
-        await tx.add(EVENT, {"id": "taken", "data": "{}"})
-
-    async def takes_it_again(tx):
-        await tx.add("INSERT INTO items (id, n) VALUES (:id, :n)", {"id": "a", "n": 1})
-        await tx.add(EVENT, {"id": "taken", "data": "{}"})
-        return "answered"
-
-    async def innocent(tx):
-        await tx.add(EVENT, {"id": "other", "data": "{}"})
-        return "answered"
-
-    async def later(tx):
-        await tx.add(EVENT, {"id": "later", "data": "{}"})
-        return "answered"
-
-    async def items(tx):
-        return [row["id"] for row in await tx.all("SELECT id FROM items")]
-
     async def go():
         async with with_fresh_rows(tmp_path) as db:
-            await db.write(first)
-            outcomes = await _batch(db, takes_it_again, innocent)
-            after = await db.write(later)
-            return outcomes, after, await _ids(db), await db.read(items)
+            await db.write(_inserting("taken"))
+            outcomes = await _batch(db, _inserting("taken", item="a"), _inserting("other"))
+            after = await db.write(_inserting("later"))
+            return outcomes, after, await _ids(db), await db.read(_item_ids)
 
     outcomes, after, ids, kept_items = asyncio.run(go())
     assert all(isinstance(outcome, StoreUnavailable) for outcome in outcomes)
@@ -362,26 +355,15 @@ def test_sqlite_a_fresh_row_refused_when_its_unit_reads_fails_only_that_unit(tmp
     there, fails its unit with the store's UniqueViolation (as any write would) and leaves the other
     units of the batch alone."""
 
-    async def first(tx):
-        await tx.add(EVENT, {"id": "taken", "data": "{}"})
-
     async def takes_it_then_reads(tx):
-        await tx.add("INSERT INTO items (id, n) VALUES (:id, :n)", {"id": "a", "n": 1})
-        await tx.add(EVENT, {"id": "taken", "data": "{}"})
+        await _inserting("taken", item="a")(tx)
         return await tx.one("SELECT count(*) AS n FROM events")
-
-    async def innocent(tx):
-        await tx.add(EVENT, {"id": "other", "data": "{}"})
-        return "answered"
-
-    async def items(tx):
-        return [row["id"] for row in await tx.all("SELECT id FROM items")]
 
     async def go():
         async with with_fresh_rows(tmp_path) as db:
-            await db.write(first)
-            outcomes = await _batch(db, takes_it_then_reads, innocent)
-            return outcomes, await _ids(db), await db.read(items)
+            await db.write(_inserting("taken"))
+            outcomes = await _batch(db, takes_it_then_reads, _inserting("other"))
+            return outcomes, await _ids(db), await db.read(_item_ids)
 
     (refused, answered), ids, kept_items = asyncio.run(go())
     assert isinstance(refused, UniqueViolation) and answered == "answered"
