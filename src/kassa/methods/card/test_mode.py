@@ -23,8 +23,8 @@ from .test_cards import (BY_KIND, BY_NUMBER, BY_PAYMENT_METHOD, BY_TOKEN, DECLIN
 # Without KASSA_CARD_FINGERPRINT_KEY: test mode takes Stripe's published numbers only, so this
 # fixed key hides nothing a test number could reveal; it keeps accounts' fingerprints apart.
 DEFAULT_FINGERPRINT_KEY = b"kassa test-mode card fingerprints"
-LATE_REFUND_SECONDS = 2
-CHARGE_CUSTOMER_FAIL_NUMBER = "4000000000000341"  # attaches, then every charge declines  # how long after a test refund its later change (refundFail, pendingRefund) comes
+LATE_REFUND_SECONDS = 2  # how long after a test refund its later change (refundFail, pendingRefund) comes
+CHARGE_CUSTOMER_FAIL_NUMBER = "4000000000000341"  # attaches, then every charge declines
 
 
 @quick_init
