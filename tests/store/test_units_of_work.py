@@ -261,10 +261,11 @@ def test_postgres_lost_connection_before_any_write_is_retried(tmp_path):
 
 
 def with_fresh_rows(path):
-    """A SQLite database with a table whose INSERTs wait for the end of their batch (`events`), and
-    `items`, whose INSERTs run at once."""
+    """A SQLite database with a table whose INSERTs wait for the end of their batch (`events`),
+    `items`, whose INSERTs run at once, and `idempotency_keys`."""
     return database(f"sqlite:///{path / 'kassa.sqlite3'}", (
-        "CREATE TABLE events (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, data TEXT NOT NULL)", ITEMS))
+        "CREATE TABLE events (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, data TEXT NOT NULL)", ITEMS,
+        "CREATE TABLE idempotency_keys (key TEXT PRIMARY KEY, body TEXT NOT NULL)"))
 
 
 EVENT = "INSERT INTO events (id, data) VALUES (:id, :data)"
@@ -283,16 +284,19 @@ async def _ids(db) -> list[str]:
 
 
 def test_sqlite_fresh_rows_of_a_batch_go_in_at_its_end(tmp_path):
-    """A fresh row's INSERT waits for the end of its batch: other units of the batch do not see it,
-    its own unit does (its waiting rows go in before its next read), and a unit that fails leaves
-    none. A unit's rows keep their order."""
+    """A fresh row's INSERT waits for the end of its batch: other units of the batch do not see it
+    (they do see the unit's Idempotency-Key row, which goes in at once), its own unit does (its
+    waiting rows go in before its next read), and a unit that fails leaves none. A unit's rows keep
+    their order."""
 
     async def inserts(tx):
         await tx.run_many(EVENT, [{"id": "e1", "data": "{}"}, {"id": "e2", "data": "{}"}])
         await tx.add(EVENT, {"id": "e3", "data": "{}"})
+        await tx.add("INSERT INTO idempotency_keys (key, body) VALUES (:k, :b)", {"k": "k1", "b": "{}"})
 
     async def looks(tx):
-        return (await tx.one("SELECT count(*) AS n FROM events"))["n"]
+        return ((await tx.one("SELECT count(*) AS n FROM events"))["n"],
+                (await tx.one("SELECT count(*) AS n FROM idempotency_keys"))["n"])
 
     async def reads_its_own(tx):
         await tx.add(EVENT, {"id": "e4", "data": "{}"})
@@ -309,7 +313,7 @@ def test_sqlite_fresh_rows_of_a_batch_go_in_at_its_end(tmp_path):
             return outcomes, await _ids(db)
 
     (inserted, seen, own, failed), ids = asyncio.run(go())
-    assert inserted is None and seen == 0 and own == "e4" and isinstance(failed, ValueError)
+    assert inserted is None and seen == (0, 1) and own == "e4" and isinstance(failed, ValueError)
     assert sorted(ids) == ["e1", "e2", "e3", "e4"]
     assert ids.index("e1") < ids.index("e2") < ids.index("e3")
 
@@ -339,15 +343,15 @@ def test_sqlite_a_fresh_row_refused_at_the_end_fails_its_whole_batch(tmp_path):
     async def go():
         async with with_fresh_rows(tmp_path) as db:
             await db.write(_inserting("taken"))
-            outcomes = await _batch(db, _inserting("taken", item="a"), _inserting("other"))
+            outcomes = await _batch(db, _inserting("taken"), _inserting("other"))
             after = await db.write(_inserting("later"))
-            return outcomes, after, await _ids(db), await db.read(_item_ids)
+            return outcomes, after, await _ids(db)
 
-    outcomes, after, ids, kept_items = asyncio.run(go())
+    outcomes, after, ids = asyncio.run(go())
     assert all(isinstance(outcome, StoreUnavailable) for outcome in outcomes)
     assert "UNIQUE" in str(outcomes[0])
     assert after == "answered"
-    assert ids == ["taken", "later"] and kept_items == []
+    assert ids == ["taken", "later"]
 
 
 def test_sqlite_a_fresh_row_refused_when_its_unit_reads_fails_only_that_unit(tmp_path):
@@ -368,3 +372,76 @@ def test_sqlite_a_fresh_row_refused_when_its_unit_reads_fails_only_that_unit(tmp
     (refused, answered), ids, kept_items = asyncio.run(go())
     assert isinstance(refused, UniqueViolation) and answered == "answered"
     assert ids == ["taken", "other"] and kept_items == []
+
+
+def test_sqlite_a_unit_whose_other_writes_are_seen_writes_its_fresh_rows_before_it_ends(tmp_path):
+    """A unit that also changes what the next units can read (here an item; in kassa an intent
+    naming its new charge) writes its waiting rows before it ends: the next unit of the same batch
+    sees all of it, never the change without the rows it names. A refusal there fails that unit
+    alone."""
+
+    async def changes_and_inserts(tx):
+        await tx.add(EVENT, {"id": "e1", "data": "{}"})
+        await tx.run("UPDATE items SET n = 2 WHERE id = :id", {"id": "a"})
+        return "answered"
+
+    async def follows(tx):
+        item = await tx.one("SELECT n FROM items WHERE id = :id", {"id": "a"})
+        event = await tx.one("SELECT id FROM events WHERE id = :id", {"id": "e1"})
+        return item["n"], event["id"] if event else None
+
+    async def item(tx):
+        await tx.add("INSERT INTO items (id, n) VALUES (:id, :n)", {"id": "a", "n": 1})
+
+    async def go():
+        async with with_fresh_rows(tmp_path) as db:
+            await db.write(item)
+            await db.write(_inserting("taken"))
+            first = await _batch(db, changes_and_inserts, follows)
+            second = await _batch(db, _inserting("taken", item="b"), _inserting("other"))
+            return first, second, await _ids(db), await db.read(_item_ids)
+
+    (changed, seen), (refused, answered), ids, items = asyncio.run(go())
+    assert changed == "answered" and seen == (2, "e1")
+    assert isinstance(refused, UniqueViolation) and answered == "answered"
+    assert ids == ["taken", "e1", "other"] and items == ["a"]
+
+
+def test_sqlite_a_webhook_claim_in_the_same_batch_never_finds_a_delivery_without_its_event(tmp_path):
+    """kassa's own tables: a unit stores an event and its webhook delivery; the webhook worker's
+    claim, in the same batch, finds neither (both wait for the end of the batch) rather than a
+    delivery whose event is not there yet; the next claim finds both."""
+    from kassa.store import repo
+    from kassa.store.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'kassa.sqlite3'}"
+    upgrade(url)
+    endpoint = {"id": "we_1", "livemode": False, "created": 1, "status": "enabled", "url": "https://shop.example/"}
+
+    async def setup(tx):
+        await repo.insert_endpoint(tx, "acct_1", endpoint, "whsec_x")
+
+    async def emits(tx):
+        await repo.insert_events(tx, "acct_1", [{"id": "evt_1", "livemode": False, "created": 1,
+                                                 "type": "charge.succeeded", "data": "{}"}])
+        await repo.insert_deliveries(tx, [{"id": "wdl_1", "event_id": "evt_1", "endpoint_id": "we_1",
+                                           "account_id": "acct_1", "livemode": False, "created": 1,
+                                           "next_attempt_at": 0.0}])
+
+    async def claims(tx):
+        claimed = await repo.claim_deliveries(tx, "we_1", 10.0, 30, 10)
+        events, _ = await repo.delivery_targets(tx, [row["event_id"] for row in claimed], ["we_1"])
+        return [(row["id"], row["event_id"] in events) for row in claimed]
+
+    async def go():
+        db = open_database(url)
+        try:
+            await db.write(setup)
+            _, in_the_batch = await _batch(db, emits, claims)
+            return in_the_batch, await db.write(claims)
+        finally:
+            await db.close()
+
+    in_the_batch, after = asyncio.run(go())
+    assert in_the_batch == []
+    assert after == [("wdl_1", True)]

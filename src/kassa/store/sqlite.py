@@ -25,13 +25,17 @@ from .errors import StoreUnavailable, UniqueViolation
 sqlite3.register_adapter(bool, int)
 
 
-# Tables whose new rows are named by fresh ids that kassa makes (pi_…, ch_…, evt_…). No other unit of
-# a batch can name such a row before the batch's commit has answered its maker, so their INSERTs wait
-# and go in at the end of the batch, one executemany per statement text: fewer statements, and the
-# rows no longer pass through the units' savepoint journals (see `_SqliteTx.add`).
+# Tables whose new rows are named by fresh ids that kassa makes (pi_…, ch_…, evt_…, wdl_…). No other
+# unit of a batch can name such a row before the batch's commit has answered its maker, so their
+# INSERTs wait and go in at the end of the batch, one executemany per statement text: fewer
+# statements, and the rows no longer pass through the units' savepoint journals (see `_SqliteTx.add`).
+# A unit whose other writes the next units could see (an UPDATE of an intent naming its new charge,
+# say) writes its waiting rows before it ends instead, so that a unit is seen whole or not at all.
+# The Idempotency-Key's row is the exception: a twin reads only the sealed answer it holds.
 _FRESH_ROWS = tuple(f"INSERT INTO {table} (" for table in (
-    "events", "payment_intents", "payment_methods", "charges", "refunds", "customers", "setup_intents",
-    "mandates"))
+    "events", "webhook_deliveries", "payment_intents", "payment_methods", "charges", "refunds", "customers",
+    "setup_intents", "mandates"))
+_UNSEEN_WRITES = ("SELECT ", "INSERT INTO idempotency_keys (")
 
 
 class _SqliteTx:
@@ -41,8 +45,13 @@ class _SqliteTx:
     def __init__(self, connection: sqlite3.Connection):
         self.connection = connection
         self.waiting: list[tuple[str, list]] = []  # this unit's deferred inserts: (statement, rows)
+        self.seen = False  # whether the unit wrote something else that the next units could read
 
-    def _catch_up(self) -> None:
+    def _note(self, sql: str) -> None:
+        if not self.seen and not sql.lstrip().startswith(_UNSEEN_WRITES):
+            self.seen = True
+
+    def catch_up(self) -> None:
         """Run the unit's deferred inserts now, before a statement that could see or change them."""
         waiting, self.waiting = self.waiting, []
         try:
@@ -58,17 +67,20 @@ class _SqliteTx:
 
     async def one(self, sql, params=None):
         if self.waiting:
-            self._catch_up()
+            self.catch_up()
+        self._note(sql)
         return self.connection.execute(sql, params or {}).fetchone()
 
     async def all(self, sql, params=None):
         if self.waiting:
-            self._catch_up()
+            self.catch_up()
+        self._note(sql)
         return self.connection.execute(sql, params or {}).fetchall()
 
     async def run(self, sql, params=None):
         if self.waiting and not _other_insert(sql):
-            self._catch_up()
+            self.catch_up()
+        self._note(sql)
         try:
             return self.connection.execute(sql, params or {}).rowcount
         except sqlite3.IntegrityError as error:
@@ -87,7 +99,8 @@ class _SqliteTx:
             self._wait(sql, list(rows))
             return
         if self.waiting and not _other_insert(sql):
-            self._catch_up()
+            self.catch_up()
+        self._note(sql)
         self.connection.executemany(sql, rows)
 
     def _wait(self, sql: str, rows: list) -> None:
@@ -223,8 +236,11 @@ class SqliteDatabase:
         undone. The error is caught here, so its traceback holds this frame and not the batch's."""
         connection = self._writer
         connection.execute("SAVEPOINT unit")
+        tx.seen = False
         try:
             result = await unit(tx)
+            if tx.seen and tx.waiting:
+                tx.catch_up()  # its other writes are seen by the next units: so are its new rows
         except BaseException as error:
             tx.waiting = []
             connection.execute("ROLLBACK TO unit")
