@@ -445,3 +445,23 @@ def test_sqlite_a_webhook_claim_in_the_same_batch_never_finds_a_delivery_without
     in_the_batch, after = asyncio.run(go())
     assert in_the_batch == []
     assert after == [("wdl_1", True)]
+
+
+def test_sqlite_a_unit_whose_new_rows_went_in_early_writes_the_rest_before_it_ends(tmp_path):
+    """Once a read has brought a unit's first new rows in (the next units can see them from then on),
+    its later new rows go in before it ends too: the next unit of the batch sees both or neither."""
+
+    async def inserts_reads_inserts(tx):
+        await tx.add(EVENT, {"id": "e1", "data": "{}"})
+        await tx.one("SELECT count(*) AS n FROM events")
+        await tx.add(EVENT, {"id": "e2", "data": "{}"})
+
+    async def looks(tx):
+        return [row["id"] for row in await tx.all("SELECT id FROM events ORDER BY seq")]
+
+    async def go():
+        async with with_fresh_rows(tmp_path) as db:
+            return await _batch(db, inserts_reads_inserts, looks)
+
+    _, seen = asyncio.run(go())
+    assert seen == ["e1", "e2"]

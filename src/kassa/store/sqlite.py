@@ -52,8 +52,10 @@ class _SqliteTx:
             self.seen = True
 
     def catch_up(self) -> None:
-        """Run the unit's deferred inserts now, before a statement that could see or change them."""
+        """Run the unit's deferred inserts now, before a statement that could see or change them.
+        The next units can see them from now on, so the unit's later new rows go in before it ends."""
         waiting, self.waiting = self.waiting, []
+        self.seen = True
         try:
             for sql, rows in waiting:
                 self.connection.executemany(sql, rows)
