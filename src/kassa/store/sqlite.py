@@ -47,7 +47,11 @@ class _SqliteTx:
         self.waiting: list[tuple[str, list]] = []  # this unit's deferred inserts: (statement, rows)
         self.seen = False  # whether the unit wrote something else that the next units could read
 
-    def _note(self, sql: str) -> None:
+    def _before(self, sql: str) -> None:
+        """Before a statement that runs now: the unit's waiting rows go in first unless it cannot see
+        them, and whether the next units could read what it writes is noted."""
+        if self.waiting and not _other_insert(sql):
+            self.catch_up()
         if not self.seen and not sql.lstrip().startswith(_UNSEEN_WRITES):
             self.seen = True
 
@@ -68,21 +72,15 @@ class _SqliteTx:
         return waiting
 
     async def one(self, sql, params=None):
-        if self.waiting:
-            self.catch_up()
-        self._note(sql)
+        self._before(sql)
         return self.connection.execute(sql, params or {}).fetchone()
 
     async def all(self, sql, params=None):
-        if self.waiting:
-            self.catch_up()
-        self._note(sql)
+        self._before(sql)
         return self.connection.execute(sql, params or {}).fetchall()
 
     async def run(self, sql, params=None):
-        if self.waiting and not _other_insert(sql):
-            self.catch_up()
-        self._note(sql)
+        self._before(sql)
         try:
             return self.connection.execute(sql, params or {}).rowcount
         except sqlite3.IntegrityError as error:
@@ -100,9 +98,7 @@ class _SqliteTx:
         if sql.startswith(_FRESH_ROWS):
             self._wait(sql, list(rows))
             return
-        if self.waiting and not _other_insert(sql):
-            self.catch_up()
-        self._note(sql)
+        self._before(sql)
         self.connection.executemany(sql, rows)
 
     def _wait(self, sql: str, rows: list) -> None:
