@@ -24,6 +24,7 @@ from .domain.refund import Refund
 from .methods.amazon_pay.notifications import NotificationVerifier
 from .methods.amazon_pay.test_mode import TestModeAmazonPay
 from .methods.card.test_mode import TestModeCards
+from .services import client_secrets
 from .services.card_payments import CardPayments
 from .services.customers import Customers
 from .services.saved_methods import SavedMethods
@@ -223,6 +224,7 @@ def create_app(settings: Settings | None = None) -> ApiRouter:
     """The kassa ASGI app (a factory, so that each worker process builds its own): the API's own
     router in front, the Starlette app (pages, scripts, lifespan) behind it."""
     settings = settings or Settings.from_env()
+    client_secrets.set_up(settings.database_url)  # the key they are derived from (they are never kept)
     db = open_database(settings.database_url, durable=settings.durable, pool_size=settings.database_pool_size)
     services = Services(db, settings)
 

@@ -18,6 +18,7 @@ import typer
 
 from .config import DEFAULT_DATABASE, Settings
 from .services import accounts as account_service
+from .services import client_secrets
 from .store.database import open_database, unsupported
 from .wire import rate_limit
 from .store.migrate import upgrade
@@ -99,6 +100,7 @@ def prepare(database: str | None, secret_key: str | None, publishable_key: str |
     try:
         settings = Settings.from_env()
         rate_limit.from_setting(settings.rate_limit)
+        client_secrets.keys_from(os.environ)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
     account_id, created = with_database(None, lambda db: account_service.default_account(

@@ -81,11 +81,6 @@ def new_id(prefix: str, length: int = 24) -> str:
     return f"{prefix}_{_clock.text()}{_pool.take(length - TIME_CHARS)}"
 
 
-def client_secret_for(intent_id: str) -> str:
-    """A PaymentIntent client secret: ``{pi_id}_secret_{random}``."""
-    return f"{intent_id}_secret_{random_base62(25)}"
-
-
 def intent_id_of_client_secret(secret: str) -> str | None:
     """The PaymentIntent id a client secret names, or None if it is not shaped like one."""
     head, sep, tail = secret.partition("_secret_")

@@ -12,7 +12,7 @@ from typing import Any
 from . import money
 from .errors import InvalidRequest
 from .events import DomainEvent
-from .ids import client_secret_for, new_id
+from .ids import new_id
 from .metadata import apply_metadata
 from . import payment_method_types as offer
 from .records import Records, quick_init
@@ -47,7 +47,7 @@ class PaymentIntent:
     amount: int
     currency: str
     created: int
-    client_secret: str
+    client_secret: str | None  # None: derived, never stored (see client_secrets); else one of before
     status: str = REQUIRES_PAYMENT_METHOD
     capture_method: str = "automatic_async"
     confirmation_method: str = "automatic"
@@ -137,7 +137,7 @@ def create(command: CreateIntent, *, livemode: bool, now: int, country: str = "U
         amount=command.amount,
         currency=command.currency,
         created=now,
-        client_secret=client_secret_for(intent_id),
+        client_secret=None,
         status=REQUIRES_CONFIRMATION if command.payment_method else REQUIRES_PAYMENT_METHOD,
         capture_method=capture_method,
         confirmation_method=command.confirmation_method or "automatic",

@@ -8,13 +8,13 @@ transitions: ``(setup intent, …, now) → (setup intent, events)``.
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import InvalidRequest
 from .events import DomainEvent
-from .ids import new_id, random_base62
+from .client_secrets import ClientSecrets
+from .ids import new_id
 from .metadata import apply_metadata
 from .records import Records
 
@@ -41,7 +41,7 @@ class SetupIntent:
     id: str
     livemode: bool
     created: int
-    client_secret: str
+    client_secret: str | None  # None: derived, never stored (see client_secrets); else one of before
     status: str = REQUIRES_PAYMENT_METHOD
     usage: str = "off_session"
     payment_method_types: tuple[str, ...] = ("card",)
@@ -80,18 +80,13 @@ class CreateSetup:
     return_url: str | None = None
 
 
-def client_secret_for(setup_id: str) -> str:
-    return f"{setup_id}_secret_{random_base62(25)}"
-
-
-def check_client_secret(setup_id: str, given: str | None, setup: SetupIntent | None) -> None:
+def check_client_secret(setup_id: str, given: str | None, setup: SetupIntent | None, secrets: ClientSecrets) -> None:
     """A publishable key needs the SetupIntent's client secret; a mismatch looks like a missing one."""
     if not given:
         raise InvalidRequest(
             "This API call cannot be made with a publishable API key without the SetupIntent's client_secret. "
             "Pass client_secret, or use a secret API key.", code="parameter_missing", param="client_secret")
-    if (setup is None or given.partition("_secret_")[0] != setup_id
-            or not hmac.compare_digest(given.encode(), setup.client_secret.encode())):
+    if setup is None or given.partition("_secret_")[0] != setup_id or not secrets.belongs(setup, given):
         raise InvalidRequest("The client_secret provided does not match the client_secret associated with the "
                              "SetupIntent.", code="setup_intent_invalid_parameter", param="client_secret")
 
@@ -105,7 +100,7 @@ def _transition(setup: SetupIntent, event_type: str | None, **changes) -> tuple[
 def create(command: CreateSetup, *, livemode: bool, now: int) -> tuple[SetupIntent, list[DomainEvent]]:
     setup_id = new_id("seti")
     setup = SetupIntent(
-        id=setup_id, livemode=livemode, created=now, client_secret=client_secret_for(setup_id),
+        id=setup_id, livemode=livemode, created=now, client_secret=None,
         status=REQUIRES_CONFIRMATION if command.payment_method else REQUIRES_PAYMENT_METHOD,
         usage=command.usage or "off_session", payment_method_types=command.payment_method_types,
         automatic_payment_methods=command.automatic_payment_methods,

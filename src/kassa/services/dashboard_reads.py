@@ -14,6 +14,7 @@ from ..domain.refund import Refund
 from ..store import dashboard_repo, repo
 from ..store.database import Database, Tx
 from .dashboard import PAGE_SIZE
+from .events import event_json
 from .payment_intents import PaymentIntents
 from .users import SignedIn
 
@@ -123,8 +124,7 @@ class DashboardReads:
         if found is None:
             return None
         row, deliveries, attempts, endpoints = found
-        body = orjson.loads(row["data"])
-        body["pending_webhooks"] = row["pending"]
+        body = event_json(row)
         for delivery in deliveries:
             delivery["attempts_list"] = [dict(a) for a in attempts.get(delivery["id"], [])]
         return {"event": body, "deliveries": deliveries, "endpoints": [eid for eid, _ in endpoints]}

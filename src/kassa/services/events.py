@@ -12,14 +12,15 @@ from ..domain.ids import new_id, random_base62
 from ..domain.metadata import apply_metadata
 from ..store import repo
 from ..store.database import Database, Tx
-from . import webhook_targets
+from . import client_secrets, webhook_targets
 from .context import Caller
 from .unit import Runner
 
 
 def event_json(row) -> dict:
-    """An event as stored, with its live count of deliveries still pending."""
-    body = orjson.loads(row["data"])
+    """An event as stored, with its live count of deliveries still pending (and its intent's client
+    secret, which is not kept)."""
+    body = orjson.loads(client_secrets.current().restore_event(row["data"]))
     body["pending_webhooks"] = row["pending"]
     return body
 

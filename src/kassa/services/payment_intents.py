@@ -7,7 +7,6 @@ page and the background sweep always apply the same rule, once.
 
 from __future__ import annotations
 
-import hmac
 import logging
 import time
 from dataclasses import dataclass, replace
@@ -26,7 +25,7 @@ from ..methods.base import AUTHORIZED, PENDING, AuthorizationRequest, Completion
 from ..methods.card import three_d_secure
 from ..store import repo
 from ..store.database import Tx
-from . import processor_requests
+from . import client_secrets, processor_requests
 from .saved_methods import saving_usage
 from .connectors import Connectors
 from .context import Caller
@@ -493,8 +492,8 @@ def check_client_secret(intent_id: str, client_secret: str | None, intent: pi.Pa
             "This API call cannot be made with a publishable API key without the PaymentIntent's "
             "client_secret. Pass client_secret, or use a secret API key.",
             code="parameter_missing", param="client_secret")
-    if intent_id_of_client_secret(client_secret) != intent_id or intent is None or not hmac.compare_digest(
-            client_secret.encode(), intent.client_secret.encode()):
+    if intent_id_of_client_secret(client_secret) != intent_id or intent is None or not (
+            client_secrets.current().belongs(intent, client_secret)):
         raise InvalidRequest(
             "The client_secret provided does not match the client_secret associated with the PaymentIntent.",
             code="payment_intent_invalid_parameter", param="client_secret")

@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from ..domain import webhooks
+from ..domain import client_secrets, webhooks
 from ..domain.errors import Refusal
 from ..domain.events import DomainEvent
 from ..domain.ids import new_id
@@ -59,8 +59,12 @@ class Runner:
                 "request": {"id": caller.request_id, "idempotency_key": caller.idempotency_key},
                 "type": event.type,
             }
+            text = orjson.dumps(body).decode()
+            if getattr(event.object, "client_secret", False) is None:  # an intent's derived secret: never kept
+                secret = body_of_object["client_secret"]
+                text = text.replace(secret, client_secrets.mark(secret))
             rows.append({"id": event_id, "livemode": caller.livemode, "created": now, "type": event.type,
-                         "data": orjson.dumps(body).decode()})
+                         "data": text})
         return rows, deliveries
 
     async def write(self, caller: Caller,

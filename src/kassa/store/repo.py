@@ -151,13 +151,13 @@ async def get_idempotent(tx: Tx, account_id: str, livemode: bool, key: str):
 
 
 async def save_idempotent(tx: Tx, account_id: str, livemode: bool, key: str, fingerprint: str,
-                          status: int, body: bytes, created: int) -> None:
+                          status: int, body: bytes | str, created: int) -> None:
     """Store a response for replay; a concurrent twin makes the unit raise UniqueViolation (here, or
     where the backend sends the write)."""
     await tx.add("INSERT INTO idempotency_keys (account_id, livemode, key, fingerprint, status, body, created) "
                  "VALUES (:a, :l, :k, :f, :s, :b, :c)",
                  {"a": account_id, "l": livemode, "k": key, "f": fingerprint, "s": status,
-                  "b": body.decode(), "c": created})
+                  "b": body if isinstance(body, str) else body.decode(), "c": created})
 
 
 async def purge_idempotent(tx: Tx, before: int, limit: int) -> int:

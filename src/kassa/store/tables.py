@@ -293,6 +293,14 @@ api_request_logs = Table(
     Index("ix_api_request_logs_owner_seq", "account_id", "livemode", "seq"),
 )
 
+# The deployment's own secrets, made by the migrations (0012: the key client secrets are derived
+# from when KASSA_CLIENT_SECRETS_KEY is not set).
+deployment_secrets = Table(
+    "deployment_secrets", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", String(256), nullable=False),
+)
+
 # The Dashboard's Payments list filtered by status, and a payment's timeline (events since it was made).
 Index("ix_payment_intents_owner_status_seq", payment_intents.c.account_id, payment_intents.c.livemode,
       payment_intents.c.status, payment_intents.c.seq)

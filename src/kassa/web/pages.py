@@ -14,6 +14,7 @@ from ..domain import money
 from ..domain import return_url as return_urls
 from ..domain.ids import digest
 from ..methods.card import three_d_secure
+from ..services import client_secrets
 from ..services.context import Caller
 from ..services.payment_intents import PaymentIntents
 from ..store import repo
@@ -77,7 +78,7 @@ def minutes_left(attempt, account) -> int:
 def outcome_url(attempt, intent, outcome: str) -> str:
     return return_urls.with_outcome(attempt["return_url"], {
         "payment_intent": intent.id,
-        "payment_intent_client_secret": intent.client_secret,
+        "payment_intent_client_secret": client_secrets.current().shown(intent),
         "redirect_status": REDIRECT_STATUS[outcome],
     })
 

@@ -14,6 +14,7 @@ from starlette.routing import Route
 from ..domain import return_url as return_urls
 from ..domain.ids import digest
 from ..methods.amazon_pay.test_mode import SETUP_PAGE_PATH
+from ..services import client_secrets
 from ..services.context import Caller
 from ..services.setup_intents import THREE_D_SECURE_PATH, SetupIntents, is_setup_attempt
 from ..store import customers_repo
@@ -33,7 +34,7 @@ CLOSED = {
 
 def outcome_url(attempt, setup, outcome: str) -> str:
     return return_urls.with_outcome(attempt["return_url"], {
-        "setup_intent": setup.id, "setup_intent_client_secret": setup.client_secret,
+        "setup_intent": setup.id, "setup_intent_client_secret": client_secrets.current().shown(setup),
         "redirect_status": REDIRECT_STATUS[outcome]})
 
 

@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from ..domain.errors import AuthenticationError, InvalidRequest, KassaError, Refusal
 from ..domain.ids import random_base62
+from ..services import client_secrets
 from ..services.context import Caller, Replayed
 from ..store import repo
 from ..store.database import Database, StoreUnavailable, Tx, UniqueViolation
@@ -318,8 +319,9 @@ class Api:
                 status, body = 200, orjson.dumps(await self.present(tx, call, result, rendered))
             if print_ is not None:
                 caller = call.caller
+                kept = client_secrets.current().stored(body.decode())  # no client secret at rest
                 await repo.save_idempotent(tx, caller.account_id, caller.livemode, caller.idempotency_key,
-                                           print_, status, body, int(time.time()))
+                                           print_, status, kept, int(time.time()))
             return Sealed(body, status)
 
         return seal

@@ -8,6 +8,7 @@ from ..domain.charge import Charge
 from ..domain.payment_intent import PaymentIntent
 from ..domain.payment_method import PaymentMethod
 from ..domain.refund import Refund
+from ..services import client_secrets
 
 # Stripe's payment_intent fields, in its order. Not implemented (and so not rendered, see
 # docs/compatibility.md): amount_details, hooks, managed_payments, payment_details,
@@ -35,7 +36,7 @@ def payment_intent(intent: PaymentIntent) -> dict[str, Any]:
         "canceled_at": intent.canceled_at,
         "cancellation_reason": intent.cancellation_reason,
         "capture_method": intent.capture_method,
-        "client_secret": intent.client_secret,
+        "client_secret": client_secrets.current().shown(intent),
         "confirmation_method": intent.confirmation_method,
         "created": intent.created,
         "currency": intent.currency,

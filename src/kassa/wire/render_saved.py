@@ -7,6 +7,7 @@ from typing import Any
 from ..domain.customer import Customer
 from ..domain.mandate import Mandate
 from ..domain.setup_intent import SetupIntent
+from ..services import client_secrets
 from . import render
 
 # What a publishable key with the client secret sees of a SetupIntent (Stripe's client-side view).
@@ -32,7 +33,7 @@ def customer(c: Customer) -> dict[str, Any]:
 def setup_intent(s: SetupIntent) -> dict[str, Any]:
     return {
         "id": s.id, "object": "setup_intent", "application": None, "automatic_payment_methods":
-        s.automatic_payment_methods, "cancellation_reason": s.cancellation_reason, "client_secret": s.client_secret,
+        s.automatic_payment_methods, "cancellation_reason": s.cancellation_reason, "client_secret": client_secrets.current().shown(s),
         "created": s.created, "customer": s.customer, "customer_account": None, "description": s.description,
         "excluded_payment_method_types": None, "flow_directions": None, "last_setup_error": s.last_setup_error,
         "latest_attempt": None, "livemode": s.livemode, "mandate": s.mandate, "metadata": s.metadata,

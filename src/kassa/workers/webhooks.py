@@ -21,6 +21,7 @@ import aiohttp
 import aiohttp.abc
 
 from ..domain import webhook_targets, webhooks
+from ..services import client_secrets
 from ..store import repo
 from ..store.database import Database
 
@@ -199,7 +200,7 @@ class WebhookWorker:
             elif self._unresolvable.get(host, 0) > started:
                 error = f"ConnectError: the name {host} did not resolve (checked again after {DNS_RETRY_SECONDS} s)"
             else:
-                payload = event_row["data"].encode() if isinstance(event_row["data"], str) else event_row["data"]
+                payload = client_secrets.current().restore_event(event_row["data"]).encode()
                 headers = {"Content-Type": "application/json; charset=utf-8",
                            "Stripe-Signature": webhooks.signature_header(secret, payload, int(started))}
                 try:
