@@ -27,8 +27,8 @@ OWNERS = ("payment_intent", "setup_intent")  # the objects that have client secr
 
 _ALPHABET = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _TO_ALPHABET = bytes(_ALPHABET[byte % 62] for byte in range(256))  # bytes.translate table
-# Before a secret's separator in JSON text: its intent's id (pi_… or seti_…), and nothing else of a word.
-_ID_BEFORE = re.compile(r"(?<![0-9A-Za-z_])(?:pi|seti)_[0-9A-Za-z]{1,64}$")
+_ID = re.compile(r"(?:pi|seti)_[0-9A-Za-z]{1,64}")
+_WORD = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
 _MAC = re.compile(r"[0-9A-Za-z]{%d}(?![0-9A-Za-z])" % MAC_CHARS)
 _REMEMBERED = 4096  # derived secrets kept in memory (an intent's is asked for several times a request)
 
@@ -90,9 +90,12 @@ class ClientSecrets:
         pieces, copied = [], 0
         while at >= 0:
             mac_at = at + len(SEPARATOR)
-            named = _ID_BEFORE.search(text, max(0, at - 70), at)
-            if named is not None and _MAC.match(text, mac_at) and self.of(named.group(0)) == text[named.start():
-                                                                                                  mac_at + MAC_CHARS]:
+            # The intent's id before it starts at the last "pi_" or "seti_" (an id's own characters
+            # hold no underscore), and is a whole word.
+            window = max(0, at - 70)
+            start = max(text.rfind("pi_", window, at), text.rfind("seti_", window, at))
+            if (start >= 0 and (start == 0 or text[start - 1] not in _WORD) and _ID.fullmatch(text, start, at)
+                    and _MAC.match(text, mac_at) and self.of(text[start:at]) == text[start:mac_at + MAC_CHARS]):
                 pieces.append(text[copied:mac_at])
                 copied = mac_at + MAC_CHARS
             at = text.find(SEPARATOR, mac_at)
