@@ -24,7 +24,7 @@ from pathlib import Path
 import aiohttp
 import httpx
 
-from common import CREATE_LUA, SECRET, auth_header, free_port, start_kassa, stop, wait_ready, wrk
+from common import CREATE_LUA, SECRET, auth_header, free_port, start_kassa, stop, wrk
 
 HERE = Path(__file__).parent
 

@@ -7,7 +7,7 @@ import hmac
 from dataclasses import dataclass
 
 from ..domain.errors import AuthenticationError, PermissionDenied
-from ..domain.keys import hash_key
+
 
 @dataclass(frozen=True, slots=True)
 class KeyRecord:
