@@ -138,6 +138,16 @@ def fresh_database(backend: str, workdir: Path) -> str:
     return f"sqlite:///{workdir / 'kassa.sqlite3'}"
 
 
+def postgres_dump(url: str) -> bytes:
+    """Every row of every table of the PostgreSQL database at `url`, as text (to search what is kept)."""
+    import psycopg
+    with psycopg.connect(url) as connection:
+        tables = [row[0] for row in connection.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()]
+        return b"\n".join(str(row).encode() for table in tables
+                           for row in connection.execute(f'SELECT * FROM "{table}"').fetchall())
+
+
 def fresh_postgres_url() -> str:
     """A new, empty database on the test server, of its own (dropped at the end of the session)."""
     import uuid

@@ -15,7 +15,7 @@ import stripe
 from amazon_pay_helpers import confirm, outcome, page_url, press
 from card_helpers import authenticate, authentication_page, returned_with
 from receiver import Receiver
-from support import fresh_database, start_server
+from support import fresh_database, postgres_dump, start_server
 
 KEY = "client-secrets-key-of-this-test-0123456789"
 ENV = {"KASSA_CLIENT_SECRETS_KEY": KEY, "KASSA_ACCESS_LOG": "1"}
@@ -151,12 +151,7 @@ def test_no_client_secret_in_postgresql_and_every_process_derives_the_same(tmp_p
         server.stop()
         other.stop()
         receiver.close()
-    import psycopg
-    with psycopg.connect(url) as connection:
-        tables = [row[0] for row in connection.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()]
-        dump = b"\n".join(str(row).encode() for table in tables
-                          for row in connection.execute(f'SELECT * FROM "{table}"').fetchall())
+    dump = postgres_dump(url)
     _not_there(dump, seen, "PostgreSQL")
     _not_there(server.log_path.read_bytes(), seen, "the log", ids_kept=False)
 

@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from ..domain.errors import AuthenticationError, InvalidRequest, KassaError, Refusal
 from ..domain.ids import random_base62
+from ..domain.keys import hash_key
 from ..services import client_secrets
 from ..services.context import Caller, Replayed
 from ..store import repo
@@ -136,7 +137,7 @@ class Api:
         """The key's record: from this process's cache, read again from the database every
         KEY_CACHE_SECONDS (so a rolled or expired key stops working in every process within that)."""
         key = auth.key_from_header(header)
-        digest = auth.hash_key(key)
+        digest = hash_key(key)
         now = time.time()
         cached = self.keys.get(digest)
         if cached is not None and now - cached[1] < KEY_CACHE_SECONDS:
