@@ -8,9 +8,9 @@ account and mode and kept at least 24 hours.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 import orjson
-from dataclasses import dataclass
 
 from ..domain.client_secrets import has_marks
 from ..domain.errors import IdempotencyKeyInUse, InvalidRequest, key_reused

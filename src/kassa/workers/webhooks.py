@@ -200,7 +200,9 @@ class WebhookWorker:
             elif self._unresolvable.get(host, 0) > started:
                 error = f"ConnectError: the name {host} did not resolve (checked again after {DNS_RETRY_SECONDS} s)"
             else:
-                payload = client_secrets.current().restore_event(event_row["data"]).encode()
+                data = event_row["data"]
+                data = data.decode() if isinstance(data, bytes) else data
+                payload = client_secrets.current().restore_event(data).encode()  # its secret is not kept
                 headers = {"Content-Type": "application/json; charset=utf-8",
                            "Stripe-Signature": webhooks.signature_header(secret, payload, int(started))}
                 try:
