@@ -66,7 +66,8 @@ class ClientSecrets:
 
     def belongs(self, obj: Any, given: str) -> bool:
         """Whether `given` is the client secret of `obj` (an intent): the one it was given when it
-        was stored before secrets were derived (its ``client_secret`` field), else the derived one."""
+        was stored before secrets were derived (its ``client_secret`` field), else the derived one.
+        A secret naming another intent never is."""
         if obj.client_secret is not None:
             return hmac.compare_digest(given.encode(), obj.client_secret.encode())
         return self.matches(obj.id, given)
@@ -78,7 +79,7 @@ class ClientSecrets:
     @staticmethod
     def _mac(key: bytes, object_id: str) -> str:
         digest = hashlib.blake2b(object_id.encode(), key=key, digest_size=MAC_CHARS).digest()
-        return digest[:MAC_CHARS].translate(_TO_ALPHABET).decode()
+        return digest.translate(_TO_ALPHABET).decode()
 
     def stored(self, text: str) -> str:
         """`text` (JSON the API answered) as it may be kept: each derived secret in it replaced by

@@ -81,14 +81,6 @@ def new_id(prefix: str, length: int = 24) -> str:
     return f"{prefix}_{_clock.text()}{_pool.take(length - TIME_CHARS)}"
 
 
-def intent_id_of_client_secret(secret: str) -> str | None:
-    """The PaymentIntent id a client secret names, or None if it is not shaped like one."""
-    head, sep, tail = secret.partition("_secret_")
-    if not sep or not head.startswith("pi_") or not tail:
-        return None
-    return head
-
-
 def digest(secret: str) -> bytes:
     """The SHA-256 digest under which a key or one-time token is stored (never the secret itself)."""
     return hashlib.sha256(secret.encode()).digest()

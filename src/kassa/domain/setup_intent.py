@@ -80,13 +80,13 @@ class CreateSetup:
     return_url: str | None = None
 
 
-def check_client_secret(setup_id: str, given: str | None, setup: SetupIntent | None, secrets: ClientSecrets) -> None:
+def check_client_secret(given: str | None, setup: SetupIntent | None, secrets: ClientSecrets) -> None:
     """A publishable key needs the SetupIntent's client secret; a mismatch looks like a missing one."""
     if not given:
         raise InvalidRequest(
             "This API call cannot be made with a publishable API key without the SetupIntent's client_secret. "
             "Pass client_secret, or use a secret API key.", code="parameter_missing", param="client_secret")
-    if setup is None or given.partition("_secret_")[0] != setup_id or not secrets.belongs(setup, given):
+    if setup is None or not secrets.belongs(setup, given):
         raise InvalidRequest("The client_secret provided does not match the client_secret associated with the "
                              "SetupIntent.", code="setup_intent_invalid_parameter", param="client_secret")
 

@@ -289,7 +289,7 @@ class LivePayments:
             else:
                 intent, events = await self.intents.current(tx, caller, intent_id, now)
                 if caller.publishable:
-                    check_client_secret(intent_id, client_secret, intent)
+                    check_client_secret(client_secret, intent)
             _, method, found = await self.intents.plan(tx, caller, intent, command, now)
             mandate = await self.intents.saving.check_use(tx, caller, intent, method, command, found)
             if mandate is None:

@@ -19,7 +19,7 @@ from ..domain import return_url as return_urls
 from ..domain.charge import Charge
 from ..domain.errors import InvalidRequest, NotFound, no_such
 from ..domain.events import DomainEvent
-from ..domain.ids import digest, intent_id_of_client_secret, new_id
+from ..domain.ids import digest, new_id
 from ..domain.payment_method import PaymentMethod
 from ..methods.base import AUTHORIZED, PENDING, AuthorizationRequest, Completion, Connector
 from ..methods.card import three_d_secure
@@ -162,7 +162,7 @@ class PaymentIntents:
         intent, offset = await self.db.read(read)
         now = int(time.time()) + (0 if caller.livemode else offset)
         if caller.publishable:
-            check_client_secret(intent_id, client_secret, intent)
+            check_client_secret(client_secret, intent)
         if intent is None:
             raise no_such("payment_intent", intent_id, param="intent")
         if pi.due(intent, now):  # never show a window or hold that has ended
@@ -197,7 +197,7 @@ class PaymentIntents:
         async def change(tx: Tx, now: int):
             intent, events = await self.current(tx, caller, intent_id, now)
             if caller.publishable:
-                check_client_secret(intent_id, client_secret, intent)
+                check_client_secret(client_secret, intent)
             confirmed, more = await self._confirm(tx, caller, intent, command, base_url, now, connector)
             return confirmed, events + more
 
@@ -485,15 +485,14 @@ def unsealed(caller: Caller) -> Caller:
     return replace(caller, seal=None)
 
 
-def check_client_secret(intent_id: str, client_secret: str | None, intent: pi.PaymentIntent | None) -> None:
+def check_client_secret(client_secret: str | None, intent: pi.PaymentIntent | None) -> None:
     """A publishable key needs the intent's client secret; any mismatch looks like a missing intent."""
     if not client_secret:
         raise InvalidRequest(
             "This API call cannot be made with a publishable API key without the PaymentIntent's "
             "client_secret. Pass client_secret, or use a secret API key.",
             code="parameter_missing", param="client_secret")
-    if intent_id_of_client_secret(client_secret) != intent_id or intent is None or not (
-            client_secrets.current().belongs(intent, client_secret)):
+    if intent is None or not client_secrets.current().belongs(intent, client_secret):
         raise InvalidRequest(
             "The client_secret provided does not match the client_secret associated with the PaymentIntent.",
             code="payment_intent_invalid_parameter", param="client_secret")

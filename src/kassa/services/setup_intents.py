@@ -96,7 +96,7 @@ class SetupIntents:
 
         found = await self.db.read(read)
         if caller.publishable:
-            si.check_client_secret(setup_id, client_secret, found, client_secrets.current())
+            si.check_client_secret(client_secret, found, client_secrets.current())
         if found is None:
             raise no_such("setup_intent", setup_id, param="intent")
         return found
@@ -153,7 +153,7 @@ class SetupIntents:
         async def change(tx: Tx, now: int):
             setup = await self._load(tx, caller, setup_id, lock=True)
             if caller.publishable:
-                si.check_client_secret(setup_id, client_secret, setup, client_secrets.current())
+                si.check_client_secret(client_secret, setup, client_secrets.current())
             return await self._confirm(tx, caller, setup, command, base_url, now, connector)
 
         return await self.runner.write(caller, change)
