@@ -1,23 +1,34 @@
 """SQLite's write-ahead log stays bounded under a steady stream of writes with readers always
 present (under load a reader always holds a recent snapshot, so a passive checkpoint alone never
-lets SQLite start the log again from its beginning), and a unit's savepoint journal stays in
-memory."""
+lets SQLite start the log again from its beginning), its file is overwritten rather than emptied
+and grown again, and a unit's savepoint journal stays in memory."""
 
 from __future__ import annotations
 
 import asyncio
+import struct
 from pathlib import Path
 
 from kassa.store import sqlite as sqlite_store
 from kassa.store.database import open_database
 
 
-def test_the_wal_is_emptied_once_it_passes_its_limit(tmp_path, monkeypatch):
+def _wal_state(wal: Path) -> tuple[int, int]:
+    """(the file's size, the checkpoint sequence number in its header): SQLite adds one to that
+    number each time it starts the log again from its beginning."""
+    if not wal.exists():
+        return 0, 0
+    with wal.open("rb") as handle:
+        header = handle.read(16)
+    return wal.stat().st_size, (struct.unpack(">I", header[12:16])[0] if len(header) == 16 else 0)
+
+
+def test_the_wal_starts_again_once_it_passes_its_limit_and_its_file_is_reused(tmp_path, monkeypatch):
     monkeypatch.setattr(sqlite_store, "WAL_LIMIT_BYTES", 512 * 1024)
     monkeypatch.setattr(sqlite_store, "CHECKPOINT_EVERY", 20)
     path = tmp_path / "wal.sqlite3"
     wal = Path(str(path) + "-wal")
-    sizes: list[int] = []
+    states: list[tuple[int, int]] = []
 
     async def go():
         db = open_database(f"sqlite:///{path}", durable=False)
@@ -46,15 +57,19 @@ def test_the_wal_is_emptied_once_it_passes_its_limit(tmp_path, monkeypatch):
             await db.write(insert)
             if round_ % 20 == 0:
                 await asyncio.sleep(0.01)  # the checkpoint thread gets its turns
-                sizes.append(wal.stat().st_size if wal.exists() else 0)
+                states.append(_wal_state(wal))
         stop.set()
         await asyncio.gather(*readers)
         await db.close()
 
     asyncio.run(go())
     written = 400 * 8 * 2000
-    assert max(sizes) < 4 * 1024 * 1024 < written, sizes  # bounded, far below what was written
-    assert min(sizes[5:]) < 1024 * 1024  # and emptied, not only held at a size
+    sizes = [size for size, _ in states]
+    assert max(sizes) < 4 * 1024 * 1024 < written, states  # bounded, far below what was written
+    restarts = [n for n, (_, sequence) in enumerate(states) if n and sequence > states[n - 1][1]]
+    assert len(restarts) >= 3, states  # started again from its beginning, again and again
+    # and its file kept at its size once it reached the limit: later commits overwrite it
+    assert min(sizes[restarts[0]:]) >= sqlite_store.WAL_LIMIT_BYTES, states
 
 
 def _temporary_files() -> list[str]:

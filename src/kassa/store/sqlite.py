@@ -133,7 +133,8 @@ def _connect(path: str, synchronous: str) -> sqlite3.Connection:
     return connection
 
 
-# The write-ahead log is emptied once it passes this size (see SqliteDatabase._checkpoint).
+# The write-ahead log starts again from its beginning once it passes this size, and its file is
+# kept at most twice that size (see SqliteDatabase._checkpoint).
 WAL_LIMIT_BYTES = 32 * 1024 * 1024
 CHECKPOINT_EVERY = 50  # commits (each a group of units) between two checkpoints
 CHECKPOINT_PATIENCE_MS = 1000
@@ -157,11 +158,14 @@ class SqliteDatabase:
         self._writer.execute("PRAGMA temp_store=MEMORY")
         # Checkpoints run apart (see `_checkpoint`), so that no commit waits for one.
         self._writer.execute("PRAGMA wal_autocheckpoint=0")
+        # When the writer starts the log again from its beginning, a file grown past this is cut
+        # back to it; below it the file is kept, and overwritten (see `_checkpoint`).
+        self._writer.execute(f"PRAGMA journal_size_limit={2 * WAL_LIMIT_BYTES}")
         self._reader = _connect(path, synchronous)
         self._reading = False
         self._checkpointer = _connect(path, synchronous)
         self._frame_bytes = self._checkpointer.execute("PRAGMA page_size").fetchone()[0] + 24  # + frame header
-        # A TRUNCATE checkpoint that cannot finish soon gives up (and is tried again later) rather
+        # A RESTART checkpoint that cannot finish soon gives up (and is tried again later) rather
         # than keep commits waiting.
         self._checkpointer.execute(f"PRAGMA busy_timeout={CHECKPOINT_PATIENCE_MS}")
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kassa-sqlite-commit")
@@ -265,9 +269,13 @@ class SqliteDatabase:
         """Copy the WAL back into the database on another thread and connection. PASSIVE never
         blocks writers, but under a steady load some reader always holds a recent snapshot, so the
         WAL is never found wholly copied when a writer starts and SQLite never reuses it from the
-        start: it grows without end. So once it passes WAL_LIMIT_BYTES, a TRUNCATE checkpoint
-        copies what PASSIVE left (little), waits for the readers of that moment (a loop turn), and
-        empties the file; commits meanwhile wait on the commit thread, never on the loop."""
+        start: it grows without end. So once it passes WAL_LIMIT_BYTES, a RESTART checkpoint
+        copies what PASSIVE left (little) and waits for the readers of that moment (a loop turn);
+        commits meanwhile wait on the commit thread, never on the loop. The next commit then
+        writes from the start of the file, over frames already copied, and keeps the file: a
+        commit that overwrites is durable with one flush, where one that makes the file longer
+        also has the file system journal its new size (a TRUNCATE checkpoint, emptying the file,
+        made every commit of the next 32 MB one of those)."""
         self._checkpointing = True
         self._commits_since_checkpoint = 0
 
@@ -275,7 +283,7 @@ class SqliteDatabase:
             try:
                 _, wal_frames, _ = self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                 if wal_frames * self._frame_bytes > WAL_LIMIT_BYTES:
-                    self._checkpointer.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+                    self._checkpointer.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
             finally:
                 self._checkpointing = False
 
