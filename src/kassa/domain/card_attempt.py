@@ -44,13 +44,17 @@ def capture_method(intent: PaymentIntent, command: pi.Confirm | None = None, met
 
 
 def approve(intent: PaymentIntent, command: pi.Confirm | None, *, payment_method: str, charge_id: str, now: int,
-            method_type: str = "card", action: str = "authorize") -> tuple[PaymentIntent, list[DomainEvent]]:
+            method_type: str = "card", action: str = "authorize", captured: bool | None = None
+            ) -> tuple[PaymentIntent, list[DomainEvent]]:
     """Authorized: captured at once (``succeeded``) or held for 7 days (``requires_capture``). A
-    `command` is a confirmation deciding at once; None, the buyer's 3D Secure answer."""
+    `command` is a confirmation deciding at once; None, the buyer's 3D Secure answer. `captured`,
+    when the caller knows it already: whether `capture_method` is not manual."""
     pi._expect(intent, STARTS if command is not None else pi.REQUIRES_ACTION, action)  # noqa: PLC2701
     changes = dict(_confirmed_fields(intent, command), payment_method=payment_method, latest_charge=charge_id,
                    next_action=None, last_payment_error=None, attempt=None)
-    if capture_method(intent, command, method_type) == "manual":
+    if captured is None:
+        captured = capture_method(intent, command, method_type) != "manual"
+    if not captured:
         changes.update(status=pi.REQUIRES_CAPTURE, amount_capturable=intent.amount,
                        deadline=now + pi.CAPTURE_WINDOW_SECONDS)
         kind = "payment_intent.amount_capturable_updated"

@@ -7,6 +7,7 @@ The PaymentIntent service calls in here when the method to try is a card; the 3D
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -14,7 +15,7 @@ from ..domain import card_attempt
 from ..domain import charge as charges
 from ..domain import payment_intent as pi
 from ..domain import payment_method as pms
-from ..domain.errors import PaymentFailed, Refusal, missing_param
+from ..domain.errors import KassaError, PaymentFailed, Refusal, missing_param
 from ..domain.events import DomainEvent
 from ..domain.ids import digest
 from ..domain.payment_method import CardInput, PaymentMethod
@@ -61,6 +62,20 @@ class CardPayments:
         return pms.create("card", livemode=caller.livemode, now=now, billing_details=billing_details,
                           metadata=metadata, card=described.card, test_card=described.kind)
 
+    def prepare(self, caller: Caller, command: pi.Confirm) -> PaymentMethod | None:
+        """The PaymentMethod a confirmation's card data makes (a test id such as pm_card_visa, a test
+        token, a test number), made before its unit of work: nothing in it reads or writes the store,
+        so the unit, which other requests' units wait behind, no longer does it. None when there is
+        no card data, in live mode, or when the data is refused: the unit then makes it again and
+        raises its error after a confirmation's earlier checks, as it would have."""
+        if caller.livemode or command.payment_method or command.payment_method_type != "card" or command.card is None:
+            return None
+        try:
+            return self.new_method(caller, command.card, billing_details=command.billing_details,
+                                   now=int(time.time()), param="payment_method_data[card]")
+        except KassaError:
+            return None
+
     async def materialize(self, tx: Tx, caller: Caller, command: pi.CreateIntent, now: int) -> pi.CreateIntent:
         """A create naming one of Stripe's test ids (pm_card_visa) gets a new PaymentMethod of its own."""
         if not is_test_method(command.payment_method):
@@ -83,10 +98,11 @@ class CardPayments:
                    **((command.payment_method_options or {}).get("card") or {})}
         attempt = Attempt(off_session=command.off_session, error_on_requires_action=command.error_on_requires_action,
                           request_three_d_secure=options.get("request_three_d_secure"), set_up=method.set_up)
-        request = self._request(intent, "", return_url, base_url, caller, command)
+        capture = card_attempt.capture_method(intent, command) != "manual"
+        request = self._request(intent, "", return_url, base_url, caller, capture)
         decision = await self.cards.authorize_now(request, method, attempt)
         if decision.outcome != ACTION_REQUIRED:
-            return await self._apply(tx, caller, intent, command, method, decision, now, new=new)
+            return await self._apply(tx, caller, intent, command, method, decision, now, capture, new=new)
         request = replace(request, attempt_id=three_d_secure.new_attempt_id())  # an id only for a page
         redirect = await self.cards.start_authentication(request)
         await repo.insert_authorization(tx, {
@@ -102,24 +118,23 @@ class CardPayments:
 
     @staticmethod
     def _request(intent: pi.PaymentIntent, attempt_id: str, return_url: str | None, base_url: str,
-                 caller: Caller, command: pi.Confirm | None = None) -> AuthorizationRequest:
-        capture = card_attempt.capture_method(intent, command) != "manual"
+                 caller: Caller, capture: bool) -> AuthorizationRequest:
         return AuthorizationRequest(attempt_id=attempt_id, intent_id=intent.id, amount=intent.amount,
                                     currency=intent.currency, capture=capture,
                                     return_url=return_url or "", kassa_base_url=base_url,
                                     merchant_name=caller.account_name)
 
     async def _apply(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, command: pi.Confirm | None,
-                     method: PaymentMethod, decision: Decision, now: int, *, new: bool = False):
-        """Store the connector's decision: a charge (succeeded or failed) and the intent's outcome."""
-        capture = card_attempt.capture_method(intent, command) != "manual"
+                     method: PaymentMethod, decision: Decision, now: int, capture: bool, *, new: bool = False):
+        """Store the connector's decision: a charge (succeeded or failed) and the intent's outcome.
+        `capture`: whether the intent's capture method (with this confirmation's options) is not manual."""
         events: list[DomainEvent] = []
         charge = None
         failure = decision.failure
         if decision.outcome == AUTHORIZED or failure.charged:
-            details = dict(decision.details)
+            details = decision.details
             if decision.outcome == AUTHORIZED and not capture:
-                details["capture_before"] = now + pi.CAPTURE_WINDOW_SECONDS
+                details = {**details, "capture_before": now + pi.CAPTURE_WINDOW_SECONDS}
             charge, events = charges.of_card(
                 livemode=caller.livemode, amount=intent.amount, currency=intent.currency, intent_id=intent.id,
                 payment_method=method.id, now=now, captured=capture, details=details,
@@ -132,7 +147,7 @@ class CardPayments:
             await repo.insert_object(tx, "charges", caller.account_id, charge, payment_intent=intent.id)
         if decision.outcome == AUTHORIZED:
             updated, more = card_attempt.approve(intent, command, payment_method=method.id, charge_id=charge.id,
-                                                 now=now)
+                                                 now=now, captured=capture)
             await repo.save_intent(tx, caller.account_id, updated, new=new)
             more += await self.saving.after_payment(tx, caller, updated, method, now, authenticated=command is None)
             return updated, events + more
@@ -166,9 +181,10 @@ class CardPayments:
                 return ("canceled", intent), events
             method = await self._method(tx, caller, intent.payment_method)
             if decision == "complete":
-                request = self._request(intent, attempt_id, attempt["return_url"] or None, "", caller)
+                capture = card_attempt.capture_method(intent) != "manual"
+                request = self._request(intent, attempt_id, attempt["return_url"] or None, "", caller, capture)
                 decided = await self.cards.authorize_now(request, method, Attempt(authenticated=True))
-                result, more = await self._apply(tx, caller, intent, None, method, decided, now)
+                result, more = await self._apply(tx, caller, intent, None, method, decided, now, capture)
                 updated = result.subject if isinstance(result, Refusal) else result
                 outcome = "succeeded" if decided.outcome == AUTHORIZED else "failed"
             else:

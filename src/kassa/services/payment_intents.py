@@ -141,6 +141,7 @@ class PaymentIntents:
         if confirm is not None and caller.livemode and confirm.off_session:  # Amazon Pay is asked between units
             return await self.live.confirm_off_session(caller, confirm, create=command)
         connector = await self.connectors.for_account(caller.account_id, caller.livemode) if confirm else None
+        prepared = self.cards.prepare(caller, confirm) if confirm else None
 
         async def change(tx: Tx, now: int):
             creating = await self.cards.materialize(tx, caller, command, now)  # pm_card_visa: a new method
@@ -150,7 +151,8 @@ class PaymentIntents:
                 return intent, events
             # Confirmed in the same unit: the intent is inserted once, in the state the confirmation
             # leaves it in (every path of _confirm stores it, or raises and the unit writes nothing).
-            intent, more = await self._confirm(tx, caller, intent, confirm, base_url, now, connector, new=True)
+            intent, more = await self._confirm(tx, caller, intent, confirm, base_url, now, connector, new=True,
+                                               prepared=prepared)
             return intent, events + more
 
         return await self.runner.write(caller, change)
@@ -193,12 +195,14 @@ class PaymentIntents:
             return await self.live.confirm_off_session(caller, command, intent_id=intent_id,
                                                        client_secret=client_secret)
         connector = await self.connectors.for_account(caller.account_id, caller.livemode)
+        prepared = self.cards.prepare(caller, command)
 
         async def change(tx: Tx, now: int):
             intent, events = await self.current(tx, caller, intent_id, now)
             if caller.publishable:
                 check_client_secret(client_secret, intent)
-            confirmed, more = await self._confirm(tx, caller, intent, command, base_url, now, connector)
+            confirmed, more = await self._confirm(tx, caller, intent, command, base_url, now, connector,
+                                                  prepared=prepared)
             return confirmed, events + more
 
         return await self.runner.write(caller, change)
@@ -215,10 +219,11 @@ class PaymentIntents:
                                     save_for_future=save)
 
     async def plan(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, command: pi.Confirm,
-                    now: int) -> tuple[str, PaymentMethod, list | None]:
+                    now: int, prepared: PaymentMethod | None = None) -> tuple[str, PaymentMethod, list | None]:
         """Every check of a confirm, with no change: the return URL, the payment method to try
-        (a new one, not stored yet, when the command gives only its type) and, for an off-session
-        payment of a saved method, its active mandates (read with it; None when not read)."""
+        (a new one, not stored yet, when the command gives only its type: `prepared`, when card data
+        already made it) and, for an off-session payment of a saved method, its active mandates
+        (read with it; None when not read)."""
         pi.check_confirm(intent, command, country=caller.country, amazon_pay_enabled=caller.amazon_pay_enabled)
         given_url = command.return_url or intent.return_url
         url = return_urls.validate(given_url, livemode=caller.livemode) if given_url else None
@@ -231,6 +236,8 @@ class PaymentIntents:
             method = await self.payment_method_of(tx, caller, command.payment_method)
             if method is None:
                 raise NotFound(f"No such PaymentMethod: '{command.payment_method}'", param="payment_method")
+        elif command.payment_method_type == "card" and prepared is not None:
+            method = prepared if prepared.created == now else replace(prepared, created=now)
         elif command.payment_method_type == "card":
             method = self.cards.new_method(caller, command.card, billing_details=command.billing_details, now=now,
                                            param="payment_method_data[card]", intent_id=intent.id)
@@ -249,9 +256,11 @@ class PaymentIntents:
         return url, method, mandates
 
     async def _confirm(self, tx: Tx, caller: Caller, intent: pi.PaymentIntent, command: pi.Confirm,
-                       base_url: str, now: int, connector: Connector, *, new: bool = False):
-        """Confirm `intent` with `command` and store it (inserted when `new`: see `create`)."""
-        url, method, mandates = await self.plan(tx, caller, intent, command, now)
+                       base_url: str, now: int, connector: Connector, *, new: bool = False,
+                       prepared: PaymentMethod | None = None):
+        """Confirm `intent` with `command` and store it (inserted when `new`: see `create`);
+        `prepared`: the card PaymentMethod its card data made before the unit (see `CardPayments.prepare`)."""
+        url, method, mandates = await self.plan(tx, caller, intent, command, now, prepared)
         events: list[DomainEvent] = []
         if not command.payment_method and command.payment_method_type:
             await repo.insert_object(tx, "payment_methods", caller.account_id, method)

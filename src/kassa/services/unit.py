@@ -41,30 +41,33 @@ class Runner:
         rows, deliveries = [], []
         rendered = {} if rendered is None else rendered
         wall = time.time()
+        account_id, livemode = caller.account_id, caller.livemode
+        request = {"id": caller.request_id, "idempotency_key": caller.idempotency_key}
         for event in events:
-            body_of_object = rendered.get(id(event.object))
+            obj, kind = event.object, event.type
+            body_of_object = rendered.get(id(obj))
             if body_of_object is None:
-                body_of_object = rendered[id(event.object)] = self.render(event.object)
+                body_of_object = rendered[id(obj)] = self.render(obj)
             data: dict[str, Any] = {"object": body_of_object}
-            if event.previous_attributes and event.type.endswith(UPDATED):  # as Stripe: *.updated events only
+            if event.previous_attributes and kind.endswith(UPDATED):  # as Stripe: *.updated events only
                 data["previous_attributes"] = self.previous(event.previous_attributes)
             event_id = new_id("evt")
-            targets = [endpoint_id for endpoint_id, wanted in endpoints if webhooks.wants(wanted, event.type)]
-            deliveries += [{"id": new_id("wdl"), "event_id": event_id, "endpoint_id": endpoint_id,
-                            "account_id": caller.account_id, "livemode": caller.livemode, "created": int(wall),
-                            "next_attempt_at": wall} for endpoint_id in targets]
-            body = {
+            targets = 0
+            if endpoints:
+                for endpoint_id, wanted in endpoints:
+                    if webhooks.wants(wanted, kind):
+                        targets += 1
+                        deliveries.append({"id": new_id("wdl"), "event_id": event_id, "endpoint_id": endpoint_id,
+                                           "account_id": account_id, "livemode": livemode, "created": int(wall),
+                                           "next_attempt_at": wall})
+            text = orjson.dumps({
                 "id": event_id, "object": "event", "api_version": API_VERSION, "created": now,
-                "data": data, "livemode": caller.livemode, "pending_webhooks": len(targets),
-                "request": {"id": caller.request_id, "idempotency_key": caller.idempotency_key},
-                "type": event.type,
-            }
-            text = orjson.dumps(body).decode()
-            if getattr(event.object, "client_secret", False) is None:  # an intent's derived secret: never kept
+                "data": data, "livemode": livemode, "pending_webhooks": targets, "request": request, "type": kind,
+            }).decode()
+            if getattr(obj, "client_secret", False) is None:  # an intent's derived secret: never kept
                 secret = body_of_object["client_secret"]
                 text = text.replace(secret, client_secrets.mark(secret))
-            rows.append({"id": event_id, "livemode": caller.livemode, "created": now, "type": event.type,
-                         "data": text})
+            rows.append({"id": event_id, "livemode": livemode, "created": now, "type": kind, "data": text})
         return rows, deliveries
 
     async def write(self, caller: Caller,
