@@ -11,6 +11,9 @@ A unit's caller is answered only after its COMMIT returned: nothing acknowledged
 from __future__ import annotations
 
 import asyncio
+import functools
+import operator
+import re
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -122,6 +125,17 @@ def _other_insert(sql: str) -> bool:
     return sql.startswith("INSERT INTO ") and not sql.startswith(_FRESH_ROWS) and " SELECT " not in sql
 
 
+@functools.lru_cache(maxsize=64)
+def _positional(sql: str):
+    """A statement with named parameters as (the same with ``?`` parameters, a function taking a
+    row's values out of its dict in their order): SQLite binds a tuple by position for less than it
+    binds a dict by name, which looks every name up again for every row."""
+    names = re.findall(r":(\w+)", sql)
+    if len(names) < 2:
+        return sql, lambda row: row
+    return re.sub(r":\w+", "?", sql), operator.itemgetter(*names)
+
+
 def _connect(path: str, synchronous: str) -> sqlite3.Connection:
     connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
                                  cached_statements=256)
@@ -209,7 +223,8 @@ class SqliteDatabase:
                     fresh_rows.setdefault(sql, []).extend(rows)
             try:
                 for sql, rows in fresh_rows.items():
-                    connection.executemany(sql, rows)
+                    positional, values_of = _positional(sql)
+                    connection.executemany(positional, map(values_of, rows))
             except sqlite3.Error as error:  # (a full disk) the whole batch fails, unacknowledged
                 raise StoreUnavailable(f"the batch's new rows could not be written: {error}") from error
             await loop.run_in_executor(self._thread, connection.execute, "COMMIT")
