@@ -9,6 +9,7 @@ import hashlib
 import re
 import secrets
 import sqlite3
+import ssl
 import subprocess
 import time
 
@@ -236,7 +237,7 @@ def test_the_session_cookie_is_secure_over_https(tmp_path):
     database = f"sqlite:///{tmp_path / 'tls.sqlite3'}"
     srv = start_server(database, tmp_path, tls=tls)
     try:
-        session = Dashboard(srv.url, *make_user(database), verify=str(tls[0]))
+        session = Dashboard(srv.url, *make_user(database), verify=ssl.create_default_context(cafile=str(tls[0])))
         cookie = session.login_response.headers["set-cookie"]
         assert "kassa_session=" in cookie and "Secure" in cookie and "HttpOnly" in cookie
         assert "samesite=lax" in cookie.lower()
