@@ -656,3 +656,40 @@ def test_a_card_of_one_account_is_invisible_to_another(server, client, public_cl
     with pytest.raises(stripe.InvalidRequestError) as info:
         pay(other, created.id)
     assert info.value.http_status == 404
+
+
+def test_a_card_method_made_before_its_unit_takes_the_units_time(server):
+    """The PaymentMethod of a confirmation's card data is made before its unit of work; under a test
+    clock it still carries the clock's time, as the intent and the charge do."""
+    client = server.client(new_account(server)["secret_test"])
+    advance(client, 3 * 24 * 3600)
+    before = time.time()
+    for source in ({"payment_method": "pm_card_visa"},
+                   {"payment_method_data": {"type": "card", "card": {"number": "4242424242424242", **FUTURE}}}):
+        intent = client.v1.payment_intents.create(params={"amount": 1099, "currency": "usd", "confirm": True,
+                                                          **source})
+        method = client.v1.payment_methods.retrieve(intent.payment_method)
+        charge = client.v1.charges.retrieve(intent.latest_charge)
+        assert intent.status == "succeeded"
+        assert method.created == charge.created == intent.created >= before + 3 * 24 * 3600 - 1
+
+
+def test_refused_card_data_answers_after_the_confirmations_earlier_checks(client):
+    """Card data is read before the unit, its refusal raised inside it where it always was: an
+    intent that cannot be confirmed says so first, and a refusal names the intent and changes nothing."""
+    paid = client.v1.payment_intents.create(params={"amount": 1099, "currency": "usd", "confirm": True,
+                                                    "payment_method": "pm_card_visa"})
+    bad_card = {"payment_method_data": {"type": "card", "card": {"number": "4242424242424241", **FUTURE}}}
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.payment_intents.confirm(paid.id, params=bad_card)
+    assert info.value.code == "payment_intent_unexpected_state"
+    intent = client.v1.payment_intents.create(params={"amount": 1099, "currency": "usd"})
+    with pytest.raises(stripe.CardError) as refused:
+        client.v1.payment_intents.confirm(intent.id, params=bad_card)
+    assert refused.value.code == "incorrect_number" and refused.value.error.payment_intent.id == intent.id
+    assert client.v1.payment_intents.retrieve(intent.id).status == "requires_payment_method"
+    with pytest.raises(stripe.InvalidRequestError) as unknown:
+        client.v1.payment_intents.create(params={"amount": 1099, "currency": "usd", "confirm": True,
+                                                 "payment_method": "pm_card_nope"})
+    assert (unknown.value.http_status, unknown.value.code) == (404, "resource_missing")
+    assert unknown.value.param == "payment_method"
