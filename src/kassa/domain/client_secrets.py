@@ -140,7 +140,8 @@ def has_marks(text: str) -> bool:
     return SEPARATOR + '"' in text
 
 
-_EVENT_OBJECT = re.compile(r'"data":\{"object":\{"id":"((?:pi|seti)_[0-9A-Za-z]{1,64})","object":"(?:payment|setup)_intent"')
+_EVENT_OBJECT = re.compile(r'"data":\{"object":\{"id":"((?:pi|seti)_[0-9A-Za-z]{1,64})",'
+                           r'"object":"(?:payment|setup)_intent"')
 
 
 def _event_object_id(text: str) -> str | None:

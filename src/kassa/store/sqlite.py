@@ -66,7 +66,7 @@ class _SqliteTx:
         self.seen = True
         try:
             for sql, rows in waiting:
-                self.connection.executemany(sql, rows)
+                _insert_rows(self.connection, sql, rows)
         except sqlite3.IntegrityError as error:
             raise _unique(error)
 
@@ -135,6 +135,12 @@ def _positional(sql: str):
     if len(names) < 2:
         return sql, lambda row: row
     return re.sub(r":\w+", "?", sql), operator.itemgetter(*names)
+
+
+def _insert_rows(connection: sqlite3.Connection, sql: str, rows: list[dict]) -> None:
+    """Deferred INSERTs (one statement, its rows' dicts), bound by position (see `_positional`)."""
+    positional, values_of = _positional(sql)
+    connection.executemany(positional, map(values_of, rows))
 
 
 def _connect(path: str, synchronous: str) -> sqlite3.Connection:
@@ -226,8 +232,7 @@ class SqliteDatabase:
                     fresh_rows.setdefault(sql, []).extend(rows)
             try:
                 for sql, rows in fresh_rows.items():
-                    positional, values_of = _positional(sql)
-                    connection.executemany(positional, map(values_of, rows))
+                    _insert_rows(connection, sql, rows)
             except sqlite3.Error as error:  # (a full disk) the whole batch fails, unacknowledged
                 raise StoreUnavailable(f"the batch's new rows could not be written: {error}") from error
             await self._commit(loop)

@@ -33,7 +33,8 @@ def customer(c: Customer) -> dict[str, Any]:
 def setup_intent(s: SetupIntent) -> dict[str, Any]:
     return {
         "id": s.id, "object": "setup_intent", "application": None, "automatic_payment_methods":
-        s.automatic_payment_methods, "cancellation_reason": s.cancellation_reason, "client_secret": client_secrets.current().shown(s),
+        s.automatic_payment_methods, "cancellation_reason": s.cancellation_reason,
+        "client_secret": client_secrets.current().shown(s),
         "created": s.created, "customer": s.customer, "customer_account": None, "description": s.description,
         "excluded_payment_method_types": None, "flow_directions": None, "last_setup_error": s.last_setup_error,
         "latest_attempt": None, "livemode": s.livemode, "mandate": s.mandate, "metadata": s.metadata,
